@@ -1,0 +1,73 @@
+# ratecard - plain GNU make. `make` builds build/ratecard (optimised);
+# `make test` builds everything again under ASan + UBSan in build/asan and
+# runs every test; `make fuzz` builds the libFuzzer targets with clang.
+
+CC      ?= cc
+PKGS    := jansson yaml-0.1
+CSTD    := -std=c17 -D_GNU_SOURCE
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wno-missing-field-initializers
+DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml) -lpthread -lm
+DATADIR := $(CURDIR)/catalogue
+BASE_CFLAGS = $(CSTD) $(WARN) -Isrc -include src/core/banned.h $(DEPS_CFLAGS) \
+              -DRATECARD_DATADIR='"$(DATADIR)"'
+
+OPT_CFLAGS  := -O2 -g
+SAN_CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+# every module except main.c: the library the binary, the tests and the fuzzers share
+LIB_SRC := $(sort $(wildcard src/core/*.c src/profile/*.c src/rules/*.c src/catalogue/*.c \
+                              src/engine/*.c src/cli/*.c))
+MAIN_SRC := src/main.c
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
+SAN_OBJ  := $(LIB_SRC:%.c=build/asan/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/%)
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
+
+.PHONY: all test unit fuzz bench clean
+all: build/ratecard
+
+build/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -MMD -MP -c $< -o $@
+
+build/asan/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+
+build/ratecard: $(OBJ) build/obj/src/main.o
+	$(CC) $(OPT_CFLAGS) $^ -o $@ $(DEPS_LIBS)
+
+build/asan/ratecard: $(SAN_OBJ) build/asan/obj/src/main.o
+	$(CC) $(SAN_CFLAGS) $^ -o $@ $(DEPS_LIBS)
+
+build/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(SAN_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(DEPS_LIBS) -lcmocka
+
+unit: $(UNIT_BIN) build/asan/ratecard
+
+test: unit
+	tests/run-tests.sh
+
+# libFuzzer targets: clang only, with ASan + UBSan.
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Isrc -include src/core/banned.h $(DEPS_CFLAGS) \
+               -g -O1 -fsanitize=fuzzer,address,undefined -DRATECARD_DATADIR='"$(DATADIR)"'
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(DEPS_LIBS)
+
+fuzz: $(FUZZ_BIN)
+
+bench: build/ratecard
+	bench/caseload.sh
+
+clean:
+	rm -rf build
+
+-include $(OBJ:.o=.d) $(SAN_OBJ:.o=.d) build/obj/src/main.d build/asan/obj/src/main.d
