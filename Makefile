@@ -31,23 +31,30 @@ FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build/fuzz/%)
 .PHONY: all test unit fuzz bench clean
 all: build/ratecard
 
+# `make V=1` shows the full commands
+V ?= 0
+ifeq ($(V),0)
+Q = @
+say = @echo "  $(1)	$@";
+endif
+
 build/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) -MMD -MP -c $< -o $@
 
 build/asan/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC-SAN)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -MMD -MP -c $< -o $@
 
 build/ratecard: $(OBJ) build/obj/src/main.o
-	$(CC) $(OPT_CFLAGS) $^ -o $@ $(DEPS_LIBS)
+	$(call say,LINK)$(CC) $(OPT_CFLAGS) $^ -o $@ $(DEPS_LIBS)
 
 build/asan/ratecard: $(SAN_OBJ) build/asan/obj/src/main.o
-	$(CC) $(SAN_CFLAGS) $^ -o $@ $(DEPS_LIBS)
+	$(call say,LINK-SAN)$(CC) $(SAN_CFLAGS) $^ -o $@ $(DEPS_LIBS)
 
 build/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(DEPS_LIBS) -lcmocka
+	$(call say,TEST)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(DEPS_LIBS) -lcmocka
 
 unit: $(UNIT_BIN) build/asan/ratecard
 
@@ -60,7 +67,7 @@ FUZZ_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Isrc -include src/core/banned.h $(
                -g -O1 -fsanitize=fuzzer,address,undefined -DRATECARD_DATADIR='"$(DATADIR)"'
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(DEPS_LIBS)
+	$(call say,FUZZ)$(FUZZ_CC) $(FUZZ_CFLAGS) $< $(LIB_SRC) -o $@ $(DEPS_LIBS)
 
 fuzz: $(FUZZ_BIN)
 

@@ -298,6 +298,10 @@ static void finish_service_json(struct service *s)
 			json_object_set(ordered, key, v);
 	if (!json_object_get(ordered, "needs"))
 		json_object_set_new(ordered, "needs", json_array());
+	if (!json_object_get(ordered, "duration"))
+		json_object_set_new(ordered, "duration", json_pack("{s:[]}", "text"));
+	if (!json_object_get(ordered, "delivery"))
+		json_object_set_new(ordered, "delivery", json_pack("{s:[],s:[]}", "text", "modes"));
 	if (!json_object_get(ordered, "prices"))
 		json_object_set_new(ordered, "prices", json_array());
 	json_object_set_new(ordered, "status", json_string("active"));
@@ -379,8 +383,10 @@ static enum rc load_docs(struct catalogue *cat, const char *dir, struct diag *d,
 	enum rc rc = RC_OK;
 
 	if (n < 0) {
+		int missing = errno == ENOENT || errno == ENOTDIR;
+
 		diag_add(d, dir, 0, "cannot read directory: %s", strerror(errno));
-		return RC_IO;
+		return missing ? RC_BAD_INPUT : RC_IO;
 	}
 	if (n == 0)
 		diag_add(d, dir, 0, "no .yaml files");

@@ -117,6 +117,8 @@ static json_t *convert_number(struct conv *c, yaml_node_t *n, const struct schem
 		}
 		return json_integer((json_int_t)v);
 	}
+	if (v == floor(v) && v < 1e15)
+		return json_integer((json_int_t)v); /* 26, not 26.0, in the JSON */
 	return json_real(v);
 }
 
