@@ -71,7 +71,13 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 
 fuzz: $(FUZZ_BIN)
 
-bench: build/ratecard
+build/gencaseload: bench/gencaseload.c
+	$(call say,CC)$(CC) $(CSTD) $(WARN) -O2 $< -o $@
+
+build/bench_engine: bench/bench_engine.c $(OBJ)
+	$(call say,CC)$(CC) $(BASE_CFLAGS) $(OPT_CFLAGS) $< $(OBJ) -o $@ $(DEPS_LIBS)
+
+bench: build/ratecard build/gencaseload build/bench_engine
 	bench/caseload.sh
 
 clean:

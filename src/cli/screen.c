@@ -17,12 +17,14 @@
 #include <unistd.h>
 #include "cli/cli.h"
 #include "cli/common.h"
+#include "core/jsonalloc.h"
 #include "engine/eligibility.h"
 
 #define SCREEN_BLOCK ((size_t)4 << 20)     /* bytes read per round */
 #define SCREEN_FULL_LINES 256              /* lines per round with full results */
 #define SCREEN_MAX_THREADS 16
 #define SCREEN_MAX_LINE ((size_t)1 << 20)  /* a longer line is an error */
+#define SCREEN_SCRATCH ((size_t)64 << 10)  /* per-thread JSON scratch; more spills to malloc */
 
 static const char screen_usage[] = "screen --caseload FILE [--service ID]... [--brief]";
 
@@ -109,11 +111,18 @@ static void *screen_slice(void *arg)
 		const char *nl = memchr(p, '\n', (size_t)(sl->end - p));
 		const char *eol = nl ? nl : sl->end;
 
-		if (!is_blank(p, eol))
+		if (!is_blank(p, eol)) {
+			/* the profile's JSON lives and dies within this line */
+			int scoped = jsonalloc_begin(SCREEN_SCRATCH) == 0;
+
 			sl->rc = screen_line(sl, p, (size_t)(eol - p), lineno);
+			if (scoped)
+				jsonalloc_end();
+		}
 		lineno++;
 		p = nl ? nl + 1 : sl->end;
 	}
+	jsonalloc_thread_release();
 	return NULL;
 }
 
@@ -316,6 +325,7 @@ int cmd_screen(int argc, char **argv)
 		goto out;
 	}
 	json_object_seed(0); /* once, before the worker threads parse JSON */
+	jsonalloc_install();
 	rc = screen_stream(f, v, n, brief, &bad);
 	if (fflush(stdout))
 		rc = RC_IO;

@@ -77,11 +77,18 @@ const struct field field_table[PF_COUNT] = {
 	[PF_VULNERABILITIES] = { "vulnerabilities", FT_IDS, NULL, 0, 0 },
 };
 
+/* Does the NUL-terminated word equal the len bytes at s? Stops at the first
+ * difference instead of measuring the word first: these lookups run for every
+ * key of every profile of a caseload. */
+static int word_equals(const char *word, const char *s, size_t len)
+{
+	return !strncmp(word, s, len) && word[len] == '\0';
+}
+
 int field_lookup(const char *name, size_t len)
 {
 	for (int i = 0; i < PF_COUNT; i++)
-		if (strlen(field_table[i].name) == len &&
-		    !memcmp(field_table[i].name, name, len))
+		if (field_table[i].name[0] == name[0] && word_equals(field_table[i].name, name, len))
 			return i;
 	return -1;
 }
@@ -89,7 +96,7 @@ int field_lookup(const char *name, size_t len)
 int field_vocab_index(const char *const *vocab, const char *value, size_t len)
 {
 	for (int i = 0; vocab[i]; i++)
-		if (strlen(vocab[i]) == len && !memcmp(vocab[i], value, len))
+		if (vocab[i][0] == value[0] && word_equals(vocab[i], value, len))
 			return i;
 	return -1;
 }

@@ -61,6 +61,8 @@ static const char *skip_prison_prefix(const char *s)
 
 	while (isspace((unsigned char)*s))
 		s++;
+	if ((*s | 0x20) != 'h')
+		return s; /* every prefix starts with "hm" */
 	for (int i = 0; prefixes[i]; i++)
 		if (!strncasecmp(s, prefixes[i], strlen(prefixes[i])))
 			return s + strlen(prefixes[i]);

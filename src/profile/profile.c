@@ -53,15 +53,18 @@ static enum rc parse_set(const struct field *fd, json_t *v, uint64_t *out,
 		return err_set(e, RC_BAD_INPUT, path, "must be a list of strings");
 	*out = 0;
 	json_array_foreach(v, i, x) {
-		int k;
+		int k = json_is_string(x) ? field_vocab_index(fd->vocab, json_string_value(x),
+							      json_string_length(x)) : -1;
 
+		if (k >= 0) {
+			*out |= (uint64_t)1 << k;
+			continue;
+		}
+		/* the path is only spelled out on the way to an error */
 		snprintf(item, sizeof(item), "%s[%zu]", path, i);
 		if (!json_is_string(x))
 			return err_set(e, RC_BAD_INPUT, item, "must be a string");
-		k = field_vocab_index(fd->vocab, json_string_value(x), json_string_length(x));
-		if (k < 0)
-			return vocab_error(fd, item, json_string_value(x), e);
-		*out |= (uint64_t)1 << k;
+		return vocab_error(fd, item, json_string_value(x), e);
 	}
 	return RC_OK;
 }
@@ -84,9 +87,10 @@ static enum rc parse_ids(struct profile_ids *ids, json_t *v, const char *path, s
 	if (!ids->v)
 		return err_set(e, RC_NOMEM, path, "out of memory");
 	json_array_foreach(v, i, x) {
-		snprintf(item, sizeof(item), "%s[%zu]", path, i);
-		if (!json_is_string(x) || !json_string_length(x))
+		if (!json_is_string(x) || !json_string_length(x)) {
+			snprintf(item, sizeof(item), "%s[%zu]", path, i);
 			return err_set(e, RC_BAD_INPUT, item, "must be a non-empty string");
+		}
 		ids->v[ids->n++] = json_string_value(x);
 	}
 	return RC_OK;
@@ -146,10 +150,15 @@ static enum rc parse_scores(struct profile *p, json_t *scores, struct err *e)
 		return RC_OK;
 	if (!json_is_object(scores))
 		return err_set(e, RC_BAD_INPUT, "scores", "must be an object");
+	memcpy(name, "scores.", 7);
 	json_object_foreach(scores, key, v) {
-		int n = snprintf(name, sizeof(name), "scores.%s", key);
+		size_t n = strlen(key);
 
-		f = n > 0 && (size_t)n < sizeof(name) ? field_lookup(name, (size_t)n) : -1;
+		f = -1;
+		if (n + 8 <= sizeof(name)) {
+			memcpy(name + 7, key, n + 1);
+			f = field_lookup(name, n + 7);
+		}
 		if (f < 0)
 			return err_set(e, RC_BAD_INPUT, "scores", "unknown score '%.60s'", key);
 		if (parse_field(p, f, v, e))
