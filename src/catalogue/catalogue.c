@@ -304,7 +304,14 @@ static void finish_service_json(struct service *s)
 		json_object_set_new(ordered, "delivery", json_pack("{s:[],s:[]}", "text", "modes"));
 	if (!json_object_get(ordered, "prices"))
 		json_object_set_new(ordered, "prices", json_array());
-	json_object_set_new(ordered, "status", json_string("active"));
+	/* a catalogue built from the store carries each service's version and
+	 * status (active or suspended); one built from files is version 0 */
+	json_object_set_new(ordered, "status",
+			    json_string(str_of(svc, "_status") ? str_of(svc, "_status") : "active"));
+	json_object_set_new(ordered, "version", json_integer(json_integer_value(json_object_get(svc, "_version"))));
+	json_object_del(ordered, "_status");
+	json_object_del(ordered, "_version");
+	s->suspended = str_of(svc, "_status") && !strcmp(str_of(svc, "_status"), "suspended");
 	s->json = ordered;
 }
 
@@ -375,7 +382,7 @@ static int is_yaml(const struct dirent *de)
 	return de->d_name[0] != '.' && n > 5 && !strcmp(de->d_name + n - 5, ".yaml");
 }
 
-static enum rc load_docs(struct catalogue *cat, const char *dir, struct diag *d, size_t *nsvc)
+static enum rc load_docs(json_t *docs, const char *dir, struct diag *d, size_t *nsvc)
 {
 	struct dirent **names;
 	char path[4096];
@@ -400,7 +407,7 @@ static enum rc load_docs(struct catalogue *cat, const char *dir, struct diag *d,
 			rc = RC_IO;
 		if (doc) {
 			json_object_set_new(doc, "_file", json_string(names[i]->d_name));
-			json_array_append_new(cat->docs, doc);
+			json_array_append_new(docs, doc);
 			*nsvc += json_array_size(json_object_get(doc, "services"));
 		}
 		free(names[i]);
@@ -423,21 +430,21 @@ static void check_duplicates(struct catalogue *cat, struct diag *d)
 					 cat->providers[i].id);
 }
 
-enum rc catalogue_load(struct catalogue *cat, const char *dir, struct diag *d)
+enum rc catalogue_build(struct catalogue *cat, json_t *docs, struct diag *d)
 {
 	struct builder bd = { cat, d, NULL };
 	size_t nsvc = 0, k = 0, i, j;
 	int before = d->count;
-	enum rc rc;
+	enum rc rc = RC_OK;
 	json_t *doc;
 
 	memset(cat, 0, sizeof(*cat));
 	arena_init(&cat->arena, 65536);
-	cat->docs = json_array();
-	if ((rc = load_docs(cat, dir, d, &nsvc)))
-		goto out;
+	cat->docs = json_incref(docs);
+	json_array_foreach(docs, i, doc)
+		nsvc += json_array_size(json_object_get(doc, "services"));
 	if (nsvc > CATALOGUE_MAX_SERVICES) {
-		diag_add(d, dir, 0, "more than %d services", CATALOGUE_MAX_SERVICES);
+		diag_add(d, "catalogue", 0, "more than %d services", CATALOGUE_MAX_SERVICES);
 		rc = RC_BAD_INPUT;
 		goto out;
 	}
@@ -452,7 +459,7 @@ enum rc catalogue_load(struct catalogue *cat, const char *dir, struct diag *d)
 	json_array_foreach(cat->docs, i, doc) {
 		json_t *svc;
 
-		bd.file = str_of(doc, "_file");
+		bd.file = str_of(doc, "_file") ? str_of(doc, "_file") : "catalogue";
 		if ((rc = build_provider(&bd, doc, &cat->providers[i])))
 			goto out;
 		json_array_foreach(json_object_get(doc, "services"), j, svc) {
@@ -478,6 +485,27 @@ enum rc catalogue_load(struct catalogue *cat, const char *dir, struct diag *d)
 out:
 	if (rc)
 		catalogue_release(cat);
+	return rc;
+}
+
+enum rc catalogue_load(struct catalogue *cat, const char *dir, struct diag *d)
+{
+	json_t *docs = json_array();
+	size_t nsvc = 0;
+	int before = d->count;
+	enum rc rc;
+
+	memset(cat, 0, sizeof(*cat));
+	if (!docs)
+		return RC_NOMEM;
+	rc = load_docs(docs, dir, d, &nsvc);
+	if (rc == RC_OK)
+		rc = catalogue_build(cat, docs, d);
+	if (rc == RC_OK && d->count > before) {
+		catalogue_release(cat);
+		rc = RC_BAD_INPUT;
+	}
+	json_decref(docs);
 	return rc;
 }
 

@@ -74,6 +74,7 @@ struct service {
 	char *search_text;              /* lower-case text for `q` */
 	const char *file;
 	int line;
+	int suspended;                  /* a commissioner suspended it */
 };
 
 struct catalogue {
@@ -95,6 +96,12 @@ const char *catalogue_default_dir(void);
  * result is RC_BAD_INPUT when there were any (cat is then empty), RC_IO when
  * the directory cannot be read. */
 enum rc catalogue_load(struct catalogue *cat, const char *dir, struct diag *d) RC_MUST;
+
+/* Build from already-converted provider documents (a JSON array of
+ * {"provider": {...}, "services": [...]}, as yamlconv makes them or as the
+ * store keeps them). Takes its own reference to docs; services may carry
+ * "_status" and "_version" from the store. */
+enum rc catalogue_build(struct catalogue *cat, json_t *docs, struct diag *d) RC_MUST;
 
 void catalogue_release(struct catalogue *cat);
 
