@@ -3,12 +3,12 @@
 # runs every test; `make fuzz` builds the libFuzzer targets with clang.
 
 CC      ?= cc
-PKGS    := jansson yaml-0.1
+PKGS    := jansson yaml-0.1 sqlite3 libpq libsodium libmicrohttpd
 CSTD    := -std=c17 -D_GNU_SOURCE
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wno-missing-field-initializers
 DEPS_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml) -lpthread -lm
+DEPS_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lsqlite3 -lpq -lsodium -lmicrohttpd) -lpthread -lm
 DATADIR := $(CURDIR)/catalogue
 BASE_CFLAGS = $(CSTD) $(WARN) -Isrc -include src/core/banned.h $(DEPS_CFLAGS) \
               -DRATECARD_DATADIR='"$(DATADIR)"'
@@ -18,7 +18,7 @@ SAN_CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 
 # every module except main.c: the library the binary, the tests and the fuzzers share
 LIB_SRC := $(sort $(wildcard src/core/*.c src/profile/*.c src/rules/*.c src/catalogue/*.c \
-                              src/engine/*.c src/cli/*.c))
+                              src/engine/*.c src/store/*.c src/http/*.c src/api/*.c src/cli/*.c))
 MAIN_SRC := src/main.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -16,6 +16,12 @@ static const struct command {
 	{ "services", cmd_services, "list and search the services of the catalogue" },
 	{ "eligible", cmd_eligible, "check one profile against the services" },
 	{ "screen", cmd_screen, "check a caseload, one JSON profile a line" },
+	{ "serve", cmd_serve, "run the web service" },
+	{ "user", cmd_user, "add a user account" },
+	{ "import", cmd_import, "import the catalogue into the database as new versions" },
+	{ "migrate", cmd_migrate, "apply pending database migrations" },
+	{ "backup", cmd_backup, "copy the database to a file" },
+	{ "restore", cmd_restore, "replace the database with a backup" },
 };
 
 static int usage(FILE *out)

@@ -1,0 +1,129 @@
+/*
+ * query.c - a single pass over "k=v&k=v". Empty pieces ("a=1&&b=2") are
+ * skipped; a key without '=' has the empty value.
+ */
+#include <string.h>
+#include "http/query.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Length of the valid UTF-8 sequence at s, or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+long query_decode(const char *s, size_t len, char *out, int plus_is_space)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '%') {
+			int hi, lo;
+
+			if (len - i < 3)
+				return -1;
+			hi = hexval(s[i + 1]);
+			lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (c == '+' && plus_is_space) {
+			c = ' ';
+		}
+		out[o++] = c;
+	}
+	out[o] = '\0';
+	for (size_t i = 0; i < o;) {
+		unsigned char u = (unsigned char)out[i];
+		size_t l;
+
+		if (u < 0x20 || u == 0x7f)
+			return -1;
+		l = utf8_len((const unsigned char *)out + i, o - i);
+		if (!l)
+			return -1;
+		i += l;
+	}
+	return (long)o;
+}
+
+enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a, struct err *e)
+{
+	size_t i = 0;
+
+	q->n = 0;
+	if (len > QUERY_MAX_LEN)
+		return err_set(e, RC_BAD_INPUT, "query", "the query string is longer than %d bytes",
+			       QUERY_MAX_LEN);
+	while (i < len) {
+		const char *piece = s + i, *amp = memchr(piece, '&', len - i);
+		size_t plen = amp ? (size_t)(amp - piece) : len - i;
+		const char *eq = memchr(piece, '=', plen);
+		size_t klen = eq ? (size_t)(eq - piece) : plen;
+		char *key, *val;
+
+		i += plen + 1;
+		if (!plen)
+			continue;
+		if (q->n == QUERY_MAX_PARAMS)
+			return err_set(e, RC_BAD_INPUT, "query", "more than %d parameters",
+				       QUERY_MAX_PARAMS);
+		key = arena_alloc(a, klen + 1);
+		val = arena_alloc(a, plen - klen + 1);
+		if (!key || !val)
+			return err_set(e, RC_NOMEM, "", "out of memory");
+		if (query_decode(piece, klen, key, 1) < 0)
+			return err_set(e, RC_BAD_INPUT, "query", "a parameter name is not valid percent-encoded UTF-8");
+		if (query_decode(eq ? eq + 1 : piece + plen, eq ? plen - klen - 1 : 0, val, 1) < 0)
+			return err_set(e, RC_BAD_INPUT, key[0] ? key : "query",
+				       "not valid percent-encoded UTF-8");
+		q->p[q->n].key = key;
+		q->p[q->n].value = val;
+		q->n++;
+	}
+	return RC_OK;
+}
+
+const char *query_get(const struct query *q, const char *key)
+{
+	for (size_t i = q->n; i-- > 0;)
+		if (!strcmp(q->p[i].key, key))
+			return q->p[i].value;
+	return NULL;
+}

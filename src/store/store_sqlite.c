@@ -1,0 +1,801 @@
+/*
+ * store_sqlite.c - the embedded default backend.
+ *
+ * One database file opened by a small pool of connections (SQLite
+ * connections must not be shared between threads mid-statement), each with
+ * WAL journalling, foreign keys on and a busy timeout, and each keeping its
+ * own prepared statements, compiled on first use from the table below. WAL
+ * with synchronous=NORMAL keeps every committed transaction across a crash
+ * or kill -9 of the process; only a power cut can lose the last commits.
+ */
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "store/store.h"
+
+#define POOL_SIZE 8
+
+enum stmt_id {
+	Q_USER_ADD, Q_USER_GET, Q_LOGIN_OK, Q_LOGIN_FAIL,
+	Q_SESSION_ADD, Q_SESSION_USER, Q_SESSION_DELETE,
+	Q_AUDIT, Q_AUDIT_LIST,
+	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
+	Q_GENERATION, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
+	Q_COUNT
+};
+
+static const char *const stmt_sql[Q_COUNT] = {
+	[Q_USER_ADD] = "INSERT INTO users(username, role, provider, team, pwhash, created_at)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_USER_GET] = "SELECT id, username, role, provider, team, pwhash, failed_logins, locked_until"
+		       " FROM users WHERE username = ?1",
+	[Q_LOGIN_OK] = "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE id = ?1",
+	[Q_LOGIN_FAIL] = "UPDATE users SET failed_logins = failed_logins + 1,"
+			 " locked_until = CASE WHEN ?2 > 0 THEN ?2 ELSE locked_until END WHERE id = ?1",
+	[Q_SESSION_ADD] = "INSERT INTO sessions(token_hash, user_id, created_at, expires_at)"
+			  " VALUES (?1, ?2, ?3, ?4)",
+	[Q_SESSION_USER] = "SELECT u.id, u.username, u.role, u.provider, u.team, '', u.failed_logins,"
+			   " u.locked_until FROM sessions s JOIN users u ON u.id = s.user_id"
+			   " WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+	[Q_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[Q_AUDIT] = "INSERT INTO audit_log(at, actor, action, object, address, detail)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_AUDIT_LIST] = "SELECT id, at, actor, action, object, address, detail FROM audit_log"
+			 " ORDER BY id DESC LIMIT ?1",
+	[Q_PROVIDER_UPSERT] = "INSERT INTO providers(id, ord, data) VALUES (?1, ?2, ?3)"
+			      " ON CONFLICT(id) DO UPDATE SET ord = excluded.ord, data = excluded.data",
+	[Q_SERVICE_LATEST] = "SELECT version, status, data FROM service_versions WHERE service_id = ?1"
+			     " ORDER BY version DESC LIMIT 1",
+	[Q_SERVICE_INSERT] = "INSERT INTO service_versions(service_id, version, provider_id, ord, status,"
+			     " data, created_at, created_by, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[Q_CURRENT] = "SELECT sv.provider_id, sv.status, sv.version, sv.data FROM service_versions sv"
+		      " JOIN providers p ON p.id = sv.provider_id"
+		      " WHERE sv.version = (SELECT max(version) FROM service_versions x"
+		      "                     WHERE x.service_id = sv.service_id)"
+		      " ORDER BY p.ord, sv.ord",
+	[Q_PROVIDERS] = "SELECT id, data FROM providers ORDER BY ord",
+	[Q_GENERATION] = "SELECT generation FROM catalogue_state WHERE id = 1",
+	[Q_BUMP] = "UPDATE catalogue_state SET generation = generation + 1 WHERE id = 1",
+	[Q_HISTORY] = "SELECT version, status, created_at, created_by, note, data FROM service_versions"
+		      " WHERE service_id = ?1 ORDER BY version",
+	[Q_PING] = "SELECT 1",
+	[Q_SERVICE_ORD] = "SELECT ord FROM service_versions WHERE service_id = ?1 AND version = 1",
+};
+
+/* Numbered migrations, applied in order, each in its own transaction. */
+static const char *const migrations[] = {
+	/* 1: users, sessions, the audit log, the versioned catalogue */
+	"CREATE TABLE users("
+	"  id INTEGER PRIMARY KEY, username TEXT NOT NULL UNIQUE, role TEXT NOT NULL,"
+	"  provider TEXT NOT NULL DEFAULT '', team TEXT NOT NULL DEFAULT '', pwhash TEXT NOT NULL,"
+	"  failed_logins INTEGER NOT NULL DEFAULT 0, locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE sessions("
+	"  token_hash TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+	"CREATE INDEX sessions_expiry ON sessions(expires_at);"
+	"CREATE TABLE audit_log("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,"
+	"  object TEXT NOT NULL, address TEXT NOT NULL, detail TEXT NOT NULL);"
+	"CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log"
+	"  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+	"CREATE TABLE providers(id TEXT PRIMARY KEY, ord INTEGER NOT NULL, data TEXT NOT NULL);"
+	"CREATE TABLE service_versions("
+	"  service_id TEXT NOT NULL, version INTEGER NOT NULL,"
+	"  provider_id TEXT NOT NULL REFERENCES providers(id), ord INTEGER NOT NULL,"
+	"  status TEXT NOT NULL CHECK (status IN ('active', 'suspended')), data TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, created_by TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',"
+	"  PRIMARY KEY (service_id, version));"
+	"CREATE TABLE catalogue_state(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL);"
+	"INSERT INTO catalogue_state VALUES (1, 0);",
+};
+
+struct conn {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+	int busy;
+};
+
+struct sqlite_store {
+	struct store base;
+	char path[1024];
+	struct conn pool[POOL_SIZE];
+	pthread_mutex_t lock;
+	pthread_cond_t free_conn;
+};
+
+static enum rc db_error(struct err *e, sqlite3 *db, const char *what)
+{
+	return err_set(e, RC_IO, "database", "%s: %s", what, db ? sqlite3_errmsg(db) : "no connection");
+}
+
+static enum rc open_conn(struct sqlite_store *ss, struct conn *c, struct err *e)
+{
+	static const char setup[] = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+				    " PRAGMA foreign_keys=ON;";
+
+	if (sqlite3_open_v2(ss->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+			    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return db_error(e, c->db, ss->path);
+	sqlite3_busy_timeout(c->db, 10000);
+	if (sqlite3_exec(c->db, setup, NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(e, c->db, "setting up the connection");
+	return RC_OK;
+}
+
+static void close_conn(struct conn *c)
+{
+	for (int i = 0; i < Q_COUNT; i++)
+		sqlite3_finalize(c->stmt[i]);
+	sqlite3_close(c->db);
+	memset(c, 0, sizeof(*c));
+}
+
+static struct conn *borrow(struct sqlite_store *ss)
+{
+	struct conn *c = NULL;
+
+	pthread_mutex_lock(&ss->lock);
+	for (;;) {
+		for (int i = 0; i < POOL_SIZE && !c; i++)
+			if (!ss->pool[i].busy)
+				c = &ss->pool[i];
+		if (c)
+			break;
+		pthread_cond_wait(&ss->free_conn, &ss->lock);
+	}
+	c->busy = 1;
+	pthread_mutex_unlock(&ss->lock);
+	return c;
+}
+
+static void give_back(struct sqlite_store *ss, struct conn *c)
+{
+	pthread_mutex_lock(&ss->lock);
+	c->busy = 0;
+	pthread_cond_signal(&ss->free_conn);
+	pthread_mutex_unlock(&ss->lock);
+}
+
+/* The prepared statement q on c, reset and with bindings cleared. */
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id q, struct err *e)
+{
+	if (!c->stmt[q] &&
+	    sqlite3_prepare_v3(c->db, stmt_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &c->stmt[q], NULL)) {
+		db_error(e, c->db, "preparing a statement");
+		return NULL;
+	}
+	sqlite3_reset(c->stmt[q]);
+	sqlite3_clear_bindings(c->stmt[q]);
+	return c->stmt[q];
+}
+
+static enum rc exec_sql(struct conn *c, const char *sql, struct err *e)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(c->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		err_set(e, RC_IO, "database", "%s", msg ? msg : sqlite3_errmsg(c->db));
+		sqlite3_free(msg);
+		return RC_IO;
+	}
+	return RC_OK;
+}
+
+static void text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+	const unsigned char *s = sqlite3_column_text(st, col);
+
+	snprintf(out, len, "%s", s ? (const char *)s : "");
+}
+
+static enum rc sq_open(struct store **out, const char *url, struct err *e)
+{
+	struct sqlite_store *ss = calloc(1, sizeof(*ss));
+	enum rc rc = RC_OK;
+	char dir[1024], *slash;
+
+	*out = NULL;
+	if (!ss)
+		return err_set(e, RC_NOMEM, "", "out of memory");
+	ss->base.ops = &store_sqlite_ops;
+	if (!strncmp(url, "sqlite:", 7))
+		url += 7;
+	snprintf(ss->path, sizeof(ss->path), "%s", url);
+	snprintf(dir, sizeof(dir), "%s", ss->path);
+	if ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0750); /* ./var/ on first start; an error shows at open */
+	}
+	pthread_mutex_init(&ss->lock, NULL);
+	pthread_cond_init(&ss->free_conn, NULL);
+	for (int i = 0; i < POOL_SIZE && !rc; i++)
+		rc = open_conn(ss, &ss->pool[i], e);
+	if (rc) {
+		store_sqlite_ops.close(&ss->base);
+		return rc;
+	}
+	*out = &ss->base;
+	return RC_OK;
+}
+
+static void sq_close(struct store *s)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+
+	for (int i = 0; i < POOL_SIZE; i++)
+		if (ss->pool[i].db)
+			close_conn(&ss->pool[i]);
+	pthread_mutex_destroy(&ss->lock);
+	pthread_cond_destroy(&ss->free_conn);
+	free(ss);
+}
+
+static enum rc sq_migrate(struct store *s, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	enum rc rc;
+	int have = 0;
+	sqlite3_stmt *st;
+	char sql[64];
+
+	rc = exec_sql(c, "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS schema_migrations("
+		      "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); COMMIT;", e);
+	if (rc)
+		goto out;
+	if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+			       &st, NULL) != SQLITE_OK) {
+		rc = db_error(e, c->db, "reading migrations");
+		goto out;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		have = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	for (int v = have; v < (int)(sizeof(migrations) / sizeof(migrations[0])); v++) {
+		if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+			goto out;
+		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, %lld)", v + 1,
+			 (long long)time(NULL));
+		if ((rc = exec_sql(c, migrations[v], e)) || (rc = exec_sql(c, sql, e))) {
+			exec_sql(c, "ROLLBACK", NULL);
+			goto out;
+		}
+		if ((rc = exec_sql(c, "COMMIT", e)))
+			goto out;
+	}
+out:
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_ping(struct store *s, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_PING, e);
+	enum rc rc = st && sqlite3_step(st) == SQLITE_ROW ? RC_OK : db_error(e, c->db, "ping");
+
+	give_back(ss, c);
+	return rc;
+}
+
+/* Run a statement that returns no rows; RC_CONFLICT on a constraint. */
+static enum rc step_done(struct conn *c, sqlite3_stmt *st, struct err *e)
+{
+	int r = sqlite3_step(st);
+
+	if (r == SQLITE_DONE)
+		return RC_OK;
+	if ((r & 0xff) == SQLITE_CONSTRAINT)
+		return err_set(e, RC_CONFLICT, "", "%s", sqlite3_errmsg(c->db));
+	return db_error(e, c->db, "write");
+}
+
+static enum rc sq_user_add(struct store *s, struct user *u, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_USER_ADD, e);
+	enum rc rc = RC_IO;
+
+	if (st) {
+		sqlite3_bind_text(st, 1, u->username, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, role_name(u->role), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, u->provider, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, u->team, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, u->pwhash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+		rc = step_done(c, st, e);
+		if (rc == RC_CONFLICT)
+			err_set(e, RC_CONFLICT, "username", "'%s' is already taken", u->username);
+		if (!rc)
+			u->id = sqlite3_last_insert_rowid(c->db);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static void read_user(sqlite3_stmt *st, struct user *u)
+{
+	char role[32];
+
+	memset(u, 0, sizeof(*u));
+	u->id = sqlite3_column_int64(st, 0);
+	text(st, 1, u->username, sizeof(u->username));
+	text(st, 2, role, sizeof(role));
+	u->role = (enum role)role_parse(role);
+	text(st, 3, u->provider, sizeof(u->provider));
+	text(st, 4, u->team, sizeof(u->team));
+	text(st, 5, u->pwhash, sizeof(u->pwhash));
+	u->failed_logins = sqlite3_column_int(st, 6);
+	u->locked_until = sqlite3_column_int64(st, 7);
+}
+
+static enum rc query_user(struct store *s, enum stmt_id q, const char *key, int64_t now,
+			  struct user *out, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, q, e);
+	enum rc rc = RC_IO;
+	int r;
+
+	if (st) {
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		if (q == Q_SESSION_USER)
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+		r = sqlite3_step(st);
+		if (r == SQLITE_ROW) {
+			read_user(st, out);
+			rc = RC_OK;
+		} else {
+			rc = r == SQLITE_DONE ? RC_NOT_FOUND : db_error(e, c->db, "read");
+		}
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_user_get(struct store *s, const char *username, struct user *out, struct err *e)
+{
+	return query_user(s, Q_USER_GET, username, 0, out, e);
+}
+
+static enum rc sq_session_user(struct store *s, const char *token_hash, int64_t now,
+			       struct user *out, struct err *e)
+{
+	return query_user(s, Q_SESSION_USER, token_hash, now, out, e);
+}
+
+static enum rc sq_user_login_result(struct store *s, int64_t user_id, int success,
+				    int64_t locked_until, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, success ? Q_LOGIN_OK : Q_LOGIN_FAIL, e);
+	enum rc rc = RC_IO;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, user_id);
+		if (!success)
+			sqlite3_bind_int64(st, 2, locked_until);
+		rc = step_done(c, st, e);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_session_add(struct store *s, const char *token_hash, int64_t user_id,
+			      int64_t expires_at, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_SESSION_ADD, e);
+	enum rc rc = RC_IO;
+
+	if (st) {
+		sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, user_id);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+		sqlite3_bind_int64(st, 4, expires_at);
+		rc = step_done(c, st, e);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_session_delete(struct store *s, const char *token_hash, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_SESSION_DELETE, e);
+	enum rc rc = RC_IO;
+
+	if (st) {
+		sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
+		rc = step_done(c, st, e);
+		if (!rc && !sqlite3_changes(c->db))
+			rc = RC_NOT_FOUND;
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_audit(struct store *s, const struct audit_entry *a, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_AUDIT, e);
+	enum rc rc = RC_IO;
+
+	if (st) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(st, 2, a->actor ? a->actor : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, a->action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, a->object ? a->object : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, a->address ? a->address : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, a->detail ? a->detail : "", -1, SQLITE_STATIC);
+		rc = step_done(c, st, e);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_audit_list(struct store *s, int limit, json_t **out, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_AUDIT_LIST, e);
+	enum rc rc = RC_IO;
+	int r;
+
+	*out = json_array();
+	if (st) {
+		sqlite3_bind_int(st, 1, limit);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(*out, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s}",
+				"id", (json_int_t)sqlite3_column_int64(st, 0),
+				"at", (json_int_t)sqlite3_column_int64(st, 1),
+				"actor", (const char *)sqlite3_column_text(st, 2),
+				"action", (const char *)sqlite3_column_text(st, 3),
+				"object", (const char *)sqlite3_column_text(st, 4),
+				"address", (const char *)sqlite3_column_text(st, 5),
+				"detail", (const char *)sqlite3_column_text(st, 6)));
+		rc = r == SQLITE_DONE ? RC_OK : db_error(e, c->db, "audit list");
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+/* Insert version `version` of a service. */
+static enum rc insert_version(struct conn *c, const char *sid, int version, const char *provider,
+			      int ord, const char *status, const char *data, const char *by,
+			      const char *note, struct err *e)
+{
+	sqlite3_stmt *st = stmt(c, Q_SERVICE_INSERT, e);
+
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, version);
+	sqlite3_bind_text(st, 3, provider, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, ord);
+	sqlite3_bind_text(st, 5, status, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, data, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 8, by, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, note ? note : "", -1, SQLITE_STATIC);
+	return step_done(c, st, e);
+}
+
+/* The newest version of a service: its number, status and data text (0 and
+ * NULL when there is none). *data is malloc'd. */
+static enum rc latest(struct conn *c, const char *sid, int *version, char *status, size_t slen,
+		      char **data, struct err *e)
+{
+	sqlite3_stmt *st = stmt(c, Q_SERVICE_LATEST, e);
+	int r;
+
+	*version = 0;
+	*data = NULL;
+	if (!st)
+		return RC_IO;
+	sqlite3_bind_text(st, 1, sid, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*version = sqlite3_column_int(st, 0);
+		text(st, 1, status, slen);
+		*data = strdup((const char *)sqlite3_column_text(st, 2));
+	}
+	sqlite3_reset(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? RC_OK : db_error(e, c->db, "read version");
+}
+
+static enum rc sq_catalogue_import(struct store *s, json_t *docs, const char *by, int *added,
+				   struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	enum rc rc;
+	size_t i, j;
+	json_t *doc, *svc;
+
+	*added = 0;
+	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+		goto out;
+	json_array_foreach(docs, i, doc) {
+		json_t *prov = json_object_get(doc, "provider");
+		const char *pid = json_string_value(json_object_get(prov, "id"));
+		char *pdata = json_dumps(prov, JSON_COMPACT | JSON_SORT_KEYS);
+		sqlite3_stmt *st = stmt(c, Q_PROVIDER_UPSERT, e);
+
+		if (!st || !pdata) {
+			free(pdata);
+			rc = RC_IO;
+			goto rollback;
+		}
+		sqlite3_bind_text(st, 1, pid, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, (int)i);
+		sqlite3_bind_text(st, 3, pdata, -1, SQLITE_TRANSIENT);
+		free(pdata);
+		if ((rc = step_done(c, st, e)))
+			goto rollback;
+		json_array_foreach(json_object_get(doc, "services"), j, svc) {
+			char sid[160], status[16] = "active", *old, *data;
+			int version;
+
+			snprintf(sid, sizeof(sid), "%s/%s", pid,
+				 json_string_value(json_object_get(svc, "id")));
+			data = json_dumps(svc, JSON_COMPACT | JSON_SORT_KEYS);
+			if (!data) {
+				rc = err_set(e, RC_NOMEM, "", "out of memory");
+				goto rollback;
+			}
+			rc = latest(c, sid, &version, status, sizeof(status), &old, e);
+			if (!rc && (!old || strcmp(old, data))) {
+				rc = insert_version(c, sid, version + 1, pid, (int)j, status, data, by,
+						    version ? "re-imported from the catalogue files"
+						    : "imported from the catalogue files", e);
+				(*added)++;
+			}
+			free(old);
+			free(data);
+			if (rc)
+				goto rollback;
+		}
+	}
+	if (*added) {
+		sqlite3_stmt *st = stmt(c, Q_BUMP, e);
+
+		if (!st || (rc = step_done(c, st, e)))
+			goto rollback;
+	}
+	rc = exec_sql(c, "COMMIT", e);
+	goto out;
+rollback:
+	exec_sql(c, "ROLLBACK", NULL);
+out:
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc read_generation(struct conn *c, int64_t *gen, struct err *e)
+{
+	sqlite3_stmt *st = stmt(c, Q_GENERATION, e);
+	int r;
+
+	if (!st)
+		return RC_IO;
+	r = sqlite3_step(st);
+	*gen = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	return r == SQLITE_ROW ? RC_OK : db_error(e, c->db, "read generation");
+}
+
+static enum rc sq_catalogue_generation(struct store *s, int64_t *generation, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	enum rc rc = read_generation(c, generation, e);
+
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_catalogue_current(struct store *s, json_t **docs, int64_t *generation,
+				    struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st;
+	json_t *by_provider = json_object();
+	enum rc rc;
+	int r;
+
+	*docs = json_array();
+	/* one read transaction, so the generation matches the rows */
+	if ((rc = exec_sql(c, "BEGIN", e)))
+		goto out;
+	if ((rc = read_generation(c, generation, e)))
+		goto end;
+	if (!(st = stmt(c, Q_PROVIDERS, e))) {
+		rc = RC_IO;
+		goto end;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *prov = json_loads((const char *)sqlite3_column_text(st, 1), 0, NULL);
+		json_t *doc = json_pack("{s:o,s:[],s:s}", "provider", prov ? prov : json_object(),
+					"services", "_file", "store");
+
+		json_object_set(by_provider, (const char *)sqlite3_column_text(st, 0), doc);
+		json_array_append_new(*docs, doc);
+	}
+	sqlite3_reset(st);
+	if (!(st = stmt(c, Q_CURRENT, e))) {
+		rc = RC_IO;
+		goto end;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *doc = json_object_get(by_provider, (const char *)sqlite3_column_text(st, 0));
+		json_t *svc = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+
+		if (!doc || !svc) {
+			json_decref(svc);
+			continue;
+		}
+		json_object_set_new(svc, "_status", json_string((const char *)sqlite3_column_text(st, 1)));
+		json_object_set_new(svc, "_version", json_integer(sqlite3_column_int(st, 2)));
+		json_array_append_new(json_object_get(doc, "services"), svc);
+	}
+	if (r != SQLITE_DONE)
+		rc = db_error(e, c->db, "reading the catalogue");
+	sqlite3_reset(st);
+end:
+	exec_sql(c, "COMMIT", NULL);
+out:
+	json_decref(by_provider);
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_service_edit(struct store *s, const char *service_id, int base_version,
+			       json_t *data, const char *status, const char *by, const char *note,
+			       int *new_version, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	char cur_status[16] = "", provider[160], *slash, *old = NULL, *text_data = NULL;
+	int version, ord = 0;
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+		goto out;
+	if ((rc = latest(c, service_id, &version, cur_status, sizeof(cur_status), &old, e)))
+		goto rollback;
+	if (!version) {
+		rc = err_set(e, RC_NOT_FOUND, "service", "no service '%s'", service_id);
+		goto rollback;
+	}
+	if (base_version && base_version != version) {
+		rc = err_set(e, RC_CONFLICT, "version", "the service is at version %d, not %d",
+			     version, base_version);
+		goto rollback;
+	}
+	snprintf(provider, sizeof(provider), "%s", service_id);
+	if ((slash = strchr(provider, '/')))
+		*slash = '\0';
+	if ((st = stmt(c, Q_SERVICE_ORD, e))) {
+		/* the new version keeps the service's place in its brochure */
+		sqlite3_bind_text(st, 1, service_id, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			ord = sqlite3_column_int(st, 0);
+		sqlite3_reset(st);
+	}
+	text_data = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	rc = insert_version(c, service_id, version + 1, provider, ord, status ? status : cur_status,
+			    text_data ? text_data : old, by, note, e);
+	if (!rc) {
+		st = stmt(c, Q_BUMP, e);
+		rc = st ? step_done(c, st, e) : RC_IO;
+	}
+	if (rc)
+		goto rollback;
+	rc = exec_sql(c, "COMMIT", e);
+	*new_version = version + 1;
+	goto out;
+rollback:
+	exec_sql(c, "ROLLBACK", NULL);
+out:
+	free(old);
+	free(text_data);
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_service_history(struct store *s, const char *service_id, json_t **out,
+				  struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_HISTORY, e);
+	enum rc rc = RC_IO;
+	int r;
+
+	*out = json_array();
+	if (st) {
+		sqlite3_bind_text(st, 1, service_id, -1, SQLITE_STATIC);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(*out, json_pack("{s:i,s:s,s:I,s:s,s:s,s:o}",
+				"version", sqlite3_column_int(st, 0),
+				"status", (const char *)sqlite3_column_text(st, 1),
+				"created_at", (json_int_t)sqlite3_column_int64(st, 2),
+				"created_by", (const char *)sqlite3_column_text(st, 3),
+				"note", (const char *)sqlite3_column_text(st, 4),
+				"data", json_loads((const char *)sqlite3_column_text(st, 5), 0, NULL)));
+		rc = r == SQLITE_DONE ? RC_OK : db_error(e, c->db, "history");
+		sqlite3_reset(st);
+		if (!rc && !json_array_size(*out))
+			rc = err_set(e, RC_NOT_FOUND, "service", "no service '%s'", service_id);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_backup(struct store *s, const char *path, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3 *dest = NULL;
+	sqlite3_backup *b;
+	enum rc rc = RC_OK;
+
+	if (sqlite3_open(path, &dest) != SQLITE_OK) {
+		rc = db_error(e, dest, path);
+		goto out;
+	}
+	b = sqlite3_backup_init(dest, "main", c->db, "main");
+	if (!b) {
+		rc = db_error(e, dest, "backup");
+		goto out;
+	}
+	while (sqlite3_backup_step(b, 256) == SQLITE_OK)
+		;
+	if (sqlite3_backup_finish(b) != SQLITE_OK)
+		rc = db_error(e, dest, "backup");
+out:
+	sqlite3_close(dest);
+	give_back(ss, c);
+	return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+	.name = "sqlite",
+	.open = sq_open,
+	.close = sq_close,
+	.migrate = sq_migrate,
+	.ping = sq_ping,
+	.user_add = sq_user_add,
+	.user_get = sq_user_get,
+	.user_login_result = sq_user_login_result,
+	.session_add = sq_session_add,
+	.session_user = sq_session_user,
+	.session_delete = sq_session_delete,
+	.audit = sq_audit,
+	.audit_list = sq_audit_list,
+	.catalogue_import = sq_catalogue_import,
+	.catalogue_current = sq_catalogue_current,
+	.catalogue_generation = sq_catalogue_generation,
+	.service_edit = sq_service_edit,
+	.service_history = sq_service_history,
+	.backup = sq_backup,
+};
