@@ -9,28 +9,51 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fuzz_seconds=${FUZZ_SECONDS:-10}
 passed=0 failed=0
 log=$(mktemp -d)
-trap 'rm -rf "$log"' EXIT
+chmod 755 "$log"
+trap 'tests/pg.sh stop "$log/pg" >/dev/null 2>&1; rm -rf "$log"' EXIT
+
+# a throwaway PostgreSQL on a loopback port, for the store, API and scale-out
+# suites; every suite then runs on both backends
+pg_up=0
+if eval "$(tests/pg.sh start "$log/pg")" && [ -n "${RATECARD_TEST_PG:-}" ]; then
+	pg_up=1
+	export RATECARD_TEST_PG
+else
+	echo "PostgreSQL did not start: the PostgreSQL suites count as failed"
+	failed=$((failed + 1))
+fi
 
 for t in build/asan/test_*; do
 	name=$(basename "$t")
 	"$t" >"$log/$name.out" 2>&1
 	rc=$?
-	p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log/$name.out" | grep -Eo '[0-9]+$' || echo 0)
-	f=$(grep -Eo '^\[  FAILED  \] [0-9]+' "$log/$name.out" | grep -Eo '[0-9]+$' || echo 0)
+	# a suite may run several groups: add up their closing lines
+	p=$(grep -Eo '^\[  PASSED  \] [0-9]+' "$log/$name.out" | grep -Eo '[0-9]+$' | awk '{s += $1} END {print s + 0}')
+	f=$(grep -Eo '^\[  FAILED  \] [0-9]+ test' "$log/$name.out" | grep -Eo '[0-9]+' | awk '{s += $1} END {print s + 0}')
 	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
 	passed=$((passed + p)) failed=$((failed + f))
 	echo "$name: $p passed, $f failed"
 	[ "$rc" = 0 ] || { grep -E 'FAIL|ERROR|error|Sanitizer' "$log/$name.out" | head -30; }
 done
 
-tests/cli/cli.sh build/asan/ratecard >"$log/cli.out" 2>&1
-rc=$?
-line=$(tail -1 "$log/cli.out")
-echo "$line"
-p=$(echo "$line" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
-f=$(echo "$line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)
-[ "$rc" = 0 ] || { grep -E 'FAIL|Sanitizer' "$log/cli.out" | head -30; [ "$f" != 0 ] || f=1; }
-passed=$((passed + p)) failed=$((failed + f))
+# script suites end with "NAME: N passed, N failed"
+script_suite() {
+	local out=$log/$1.out
+	shift
+	"$@" >"$out" 2>&1
+	local rc=$? line p f
+	line=$(grep -E '[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+	echo "${line:-$1: no result}"
+	p=$(echo "$line" | grep -Eo '[0-9]+ passed' | grep -Eo '[0-9]+' || echo 0)
+	f=$(echo "$line" | grep -Eo '[0-9]+ failed' | grep -Eo '[0-9]+' || echo 1)
+	[ "$rc" = 0 ] || { grep -E 'FAIL|Sanitizer|runtime error' "$out" | head -30; [ "$f" != 0 ] || f=1; }
+	passed=$((passed + p)) failed=$((failed + f))
+}
+
+script_suite cli tests/cli/cli.sh build/asan/ratecard
+script_suite http-sqlite tests/http/run.sh build/asan/ratecard "$log/http.db"
+
+[ $pg_up = 1 ] && script_suite http-pg tests/http/run.sh build/asan/ratecard "$RATECARD_TEST_PG"
 
 if command -v clang >/dev/null && make -s fuzz >"$log/fuzz-build.out" 2>&1; then
 	for fz in build/fuzz/fuzz_*; do

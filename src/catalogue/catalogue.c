@@ -236,7 +236,7 @@ static enum rc build_service(struct builder *bd, struct provider *p, json_t *svc
 	if (ncrit > CATALOGUE_MAX_CRITERIA) {
 		diag_add(bd->d, bd->file, line_of(svc), "service has more than %d criteria",
 			 CATALOGUE_MAX_CRITERIA - 2);
-		return RC_OK;
+		return RC_BAD_INPUT;
 	}
 
 	s->provider = p;

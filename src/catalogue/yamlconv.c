@@ -245,6 +245,8 @@ static json_t *convert_map(struct conv *c, yaml_node_t *n, const struct schema_k
 	char sub[256];
 	int bad = 0;
 
+	json_t *seen = json_object(); /* keys present, valid or not */
+
 	json_object_set_new(obj, "_line", json_integer(line_of(n)));
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 		yaml_node_t *kn = yaml_document_get_node(c->doc, p->key);
@@ -264,11 +266,12 @@ static json_t *convert_map(struct conv *c, yaml_node_t *n, const struct schema_k
 			bad = 1;
 			continue;
 		}
-		if (json_object_get(obj, k->name)) {
+		if (json_object_get(seen, k->name)) {
 			diag_add(c->d, c->file, line_of(kn), "%s: key appears twice", sub);
 			bad = 1;
 			continue;
 		}
+		json_object_set_new(seen, k->name, json_true());
 		if (vn->type == YAML_SCALAR_NODE && vn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
 		    (!strcmp(scalar(vn), "") || !strcmp(scalar(vn), "~") || !strcmp(scalar(vn), "null"))) {
 			if (k->required) {
@@ -285,12 +288,13 @@ static json_t *convert_map(struct conv *c, yaml_node_t *n, const struct schema_k
 		json_object_set_new(obj, k->name, v);
 	}
 	for (; keys->name; keys++) {
-		if (keys->required && !json_object_get(obj, keys->name) && !bad) {
+		if (keys->required && !json_object_get(seen, keys->name)) {
 			diag_add(c->d, c->file, line_of(n), "%s%s%s: is required", path, *path ? "." : "",
 				 keys->name);
 			bad = 1;
 		}
 	}
+	json_decref(seen);
 	if (bad) {
 		json_decref(obj);
 		return NULL;

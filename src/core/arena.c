@@ -3,6 +3,7 @@
  * head; allocation bumps a pointer in the newest block.
  */
 #include <stdalign.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/arena.h"
@@ -39,6 +40,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	struct arena_block *b = a->head;
 	size_t size;
 
+	if (n > SIZE_MAX / 2)
+		return NULL; /* no real request is this large; rounding would wrap */
 	n = (n + align - 1) & ~(align - 1);
 	if (!n)
 		n = align;

@@ -134,7 +134,22 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+static enum rc add_json_strn(struct buf *b, const char *str, size_t n);
+
 enum rc buf_add_json_strn(struct buf *b, const char *str, size_t n)
+{
+	size_t before = b->len;
+	enum rc rc = add_json_strn(b, str, n);
+
+	if (rc) {
+		/* all or nothing, like every other append */
+		b->len = before;
+		b->data[b->len] = '\0';
+	}
+	return rc;
+}
+
+static enum rc add_json_strn(struct buf *b, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = (const unsigned char *)str;
@@ -223,12 +238,19 @@ enum rc buf_read_file(struct buf *b, const char *path)
 	if (!f)
 		return errno == ENOENT ? RC_NOT_FOUND : RC_IO;
 	for (;;) {
-		if ((rc = buf_grow(b, 65536)))
+		size_t room = b->cap - b->len < 65536 ? b->cap - b->len : 65536;
+
+		if (!room) {
+			/* at the cap: fine only if the file ends here */
+			rc = fgetc(f) == EOF ? (ferror(f) ? RC_IO : RC_OK) : RC_TOO_LARGE;
 			break;
-		n = fread(b->data + b->len, 1, 65536, f);
+		}
+		if ((rc = buf_grow(b, room)))
+			break;
+		n = fread(b->data + b->len, 1, room, f);
 		b->len += n;
 		b->data[b->len] = '\0';
-		if (n < 65536) {
+		if (n < room) {
 			if (ferror(f))
 				rc = RC_IO;
 			break;

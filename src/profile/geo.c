@@ -1,7 +1,8 @@
 /*
  * geo.c - a small table of counties, unitary authorities and cities to
  * probation regions. It covers the places the seed brochures name and the
- * other common county names; an area not listed is simply not inferred.
+ * other common county names; an area not listed is simply not inferred, and
+ * a listed name only matches itself or itself with a compass qualifier.
  */
 #include <ctype.h>
 #include <string.h>
@@ -17,7 +18,8 @@ static const struct {
 	{ "Sussex", "Kent, Surrey and Sussex" }, { "Medway", "Kent, Surrey and Sussex" },
 	{ "Brighton", "Kent, Surrey and Sussex" },
 	{ "Essex", "East of England" }, { "Southend", "East of England" },
-	{ "Thurrock", "East of England" }, { "Suffolk", "East of England" },
+	{ "Southend-on-Sea", "East of England" }, { "Thurrock", "East of England" },
+	{ "Suffolk", "East of England" },
 	{ "Norfolk", "East of England" }, { "Cambridgeshire", "East of England" },
 	{ "Peterborough", "East of England" }, { "Hertfordshire", "East of England" },
 	{ "Bedfordshire", "East of England" }, { "Luton", "East of England" },
@@ -69,19 +71,22 @@ static const char *skip_prison_prefix(const char *s)
 	return s;
 }
 
-/* Does `word` occur in `text` at word boundaries, ignoring case? */
-static int contains_word(const char *text, const char *word)
+/* Is text the place name itself, or the name with a compass or "Greater"
+ * qualifier ("West Sussex", "South Yorkshire", "East London")? Anything
+ * longer ("Bury St Edmunds", "Newcastle-under-Lyme") is another place. */
+static int names_place(const char *text, const char *place)
 {
-	size_t wl = strlen(word), tl = strlen(text);
+	static const char *const qualifiers[] = {
+		"north ", "south ", "east ", "west ", "greater ", "mid ", "inner ", "outer ", NULL
+	};
 
-	if (!wl)
-		return 0;
-	for (size_t i = 0; i + wl <= tl; i++) {
-		if (strncasecmp(text + i, word, wl))
-			continue;
-		if ((i == 0 || !isalnum((unsigned char)text[i - 1])) &&
-		    !isalnum((unsigned char)text[i + wl]))
-			return 1;
+	if (!strcasecmp(text, place))
+		return 1;
+	for (int i = 0; qualifiers[i]; i++) {
+		size_t n = strlen(qualifiers[i]);
+
+		if (!strncasecmp(text, qualifiers[i], n))
+			return !strcasecmp(text + n, place);
 	}
 	return 0;
 }
@@ -91,7 +96,7 @@ int geo_place_matches(const char *profile_text, const char *catalogue_text)
 	const char *p = skip_prison_prefix(profile_text);
 	const char *c = skip_prison_prefix(catalogue_text);
 
-	return !strcasecmp(p, c) || contains_word(p, c);
+	return names_place(p, c);
 }
 
 int geo_region_of_area(const char *area)

@@ -8,15 +8,16 @@
 
 #include <stddef.h>
 
-/* Index into field_regions of the region holding `area` (case-insensitive;
- * "East Sussex" finds Sussex), or -1 when the area is not in the table. */
+/* Index into field_regions of the region holding `area` (matched as
+ * geo_place_matches() does: "East Sussex" finds Sussex), or -1 when the area
+ * is not in the table. */
 int geo_region_of_area(const char *area);
 
 /* Case-insensitive match of a profile's free-text place against a catalogue
- * place: equal, or the catalogue word appears as a whole word in the profile
- * text ("West Sussex" matches "Sussex"). Leading "HMP ", "HMYOI ", "HMP/YOI "
- * and "HM Prison " are ignored on both sides so "Maidstone" matches
- * "HMP Maidstone". */
+ * place: equal, or equal after a compass or "Greater" qualifier ("West
+ * Sussex" matches "Sussex"; "Bury St Edmunds" does not match "Bury").
+ * Leading "HMP ", "HMYOI ", "HMP/YOI " and "HM Prison " are ignored on both
+ * sides so "Maidstone" matches "HMP Maidstone". */
 int geo_place_matches(const char *profile_text, const char *catalogue_text);
 
 #endif

@@ -30,7 +30,9 @@ static enum rc lex_error(struct lexer *lx, const char *at, struct err *e, const 
 	return err_set(e, RC_BAD_INPUT, col, "%s", msg);
 }
 
-static enum rc lex_number(struct lexer *lx, struct token *t, struct err *e)
+/* Lex a number at lx->p into t; *is_number is 0 when the text runs on into
+ * a word ("2nd"), which the caller then lexes as a word. */
+static enum rc lex_number(struct lexer *lx, struct token *t, int *is_number, struct err *e)
 {
 	const char *s = lx->p;
 	char tmp[64];
@@ -45,14 +47,16 @@ static enum rc lex_number(struct lexer *lx, struct token *t, struct err *e)
 		while (s < lx->end && isdigit((unsigned char)*s))
 			s++;
 	}
+	*is_number = 0;
 	if (s < lx->end && is_word_char((unsigned char)*s))
-		return 0; /* not a number after all: the caller lexes a word */
+		return RC_OK; /* not a number after all: the caller lexes a word */
 	n = (size_t)(s - lx->p);
 	if (n >= sizeof(tmp))
 		return lex_error(lx, lx->p, e, "number too long");
 	for (size_t i = 0; i < n; i++)
 		tmp[i] = lx->p[i];
 	tmp[n] = '\0';
+	*is_number = 1;
 	t->kind = TK_NUMBER;
 	t->num = strtod(tmp, NULL);
 	t->len = n;
@@ -131,9 +135,10 @@ enum rc lexer_next(struct lexer *lx, struct token *t, struct err *e)
 		return RC_OK;
 	}
 	if (isdigit(c) || (c == '-' && lx->p + 1 < lx->end && isdigit((unsigned char)lx->p[1]))) {
-		enum rc rc = lex_number(lx, t, e);
+		int is_number;
+		enum rc rc = lex_number(lx, t, &is_number, e);
 
-		if (rc || t->kind == TK_NUMBER)
+		if (rc || is_number)
 			return rc;
 	}
 	if (is_word_char(c)) {

@@ -8,6 +8,7 @@
 
 #define PARSE_MAX_DEPTH 64
 #define PARSE_MAX_LIST 256
+#define PARSE_MAX_NODES 4096 /* bounds the compiler's recursion over and/or chains */
 
 struct parser {
 	struct lexer lx;
@@ -15,6 +16,7 @@ struct parser {
 	struct arena *a;
 	struct err *e;
 	int depth;
+	int nodes;
 };
 
 static enum rc advance(struct parser *ps)
@@ -51,13 +53,27 @@ static enum rc found_instead(struct parser *ps, const char *expected)
 
 static struct node *new_node(struct parser *ps, enum node_kind k, int col)
 {
-	struct node *n = arena_zalloc(ps->a, sizeof(*n));
+	struct node *n;
+
+	if (++ps->nodes > PARSE_MAX_NODES) {
+		fail(ps, 1, "%s", "rule is too long"); /* the whole rule is the problem */
+		return NULL;
+	}
+	n = arena_zalloc(ps->a, sizeof(*n));
 
 	if (n) {
 		n->kind = k;
 		n->col = col;
 	}
 	return n;
+}
+
+/* Why new_node() gave nothing: the rule was too long, or memory ran out. */
+static enum rc no_node(struct parser *ps)
+{
+	if (ps->nodes > PARSE_MAX_NODES)
+		return RC_BAD_INPUT;
+	return err_set(ps->e, RC_NOMEM, "", "out of memory");
 }
 
 static enum rc parse_value(struct parser *ps, struct rule_value *v)
@@ -198,7 +214,7 @@ static enum rc parse_unary(struct parser *ps, struct node **out)
 	if (is_word(t, "not")) {
 		n = new_node(ps, N_NOT, t->col);
 		if (!n)
-			return err_set(ps->e, RC_NOMEM, "", "out of memory");
+			return no_node(ps);
 		if ((rc = advance(ps)) || (rc = parse_unary(ps, &n->left)))
 			return rc;
 		goto done;
@@ -218,13 +234,15 @@ static enum rc parse_unary(struct parser *ps, struct node **out)
 		n = new_node(ps, is_word(t, "true") ? N_TRUE : is_word(t, "false") ? N_FALSE
 			     : N_JUDGEMENT, t->col);
 		if (!n)
-			return err_set(ps->e, RC_NOMEM, "", "out of memory");
+			return no_node(ps);
 		if ((rc = advance(ps)))
 			return rc;
 		goto done;
 	}
 	n = new_node(ps, N_CMP, t->col);
-	if (!n || !(n->field = arena_strndup(ps->a, t->start, t->len)))
+	if (!n)
+		return no_node(ps);
+	if (!(n->field = arena_strndup(ps->a, t->start, t->len)))
 		return err_set(ps->e, RC_NOMEM, "", "out of memory");
 	n->field_col = t->col;
 	if ((rc = advance(ps)) || (rc = parse_pred(ps, n)))
@@ -247,7 +265,7 @@ static enum rc parse_binary(struct parser *ps, struct node **out, const char *wo
 	while (is_word(&ps->tok, word)) {
 		n = new_node(ps, kind, ps->tok.col);
 		if (!n)
-			return err_set(ps->e, RC_NOMEM, "", "out of memory");
+			return no_node(ps);
 		n->left = left;
 		if ((rc = advance(ps)) || (rc = sub(ps, &n->right)))
 			return rc;
