@@ -56,7 +56,7 @@ build/asan/test_%: tests/unit/test_%.c tests/unit/unit.h $(SAN_OBJ)
 	@mkdir -p $(dir $@)
 	$(call say,TEST)$(CC) $(BASE_CFLAGS) $(SAN_CFLAGS) -Itests/unit $< $(SAN_OBJ) -o $@ $(DEPS_LIBS) -lcmocka
 
-unit: $(UNIT_BIN) build/asan/ratecard
+unit: $(UNIT_BIN) build/asan/ratecard build/ratecard
 
 test: unit
 	tests/run-tests.sh

@@ -53,7 +53,12 @@ script_suite() {
 script_suite cli tests/cli/cli.sh build/asan/ratecard
 script_suite http-sqlite tests/http/run.sh build/asan/ratecard "$log/http.db"
 
-[ $pg_up = 1 ] && script_suite http-pg tests/http/run.sh build/asan/ratecard "$RATECARD_TEST_PG"
+script_suite crash-sqlite tests/http/crash.sh build/ratecard "$log/crash.db"
+if [ $pg_up = 1 ]; then
+	script_suite http-pg tests/http/run.sh build/asan/ratecard "$RATECARD_TEST_PG"
+	script_suite crash-pg tests/http/crash.sh build/ratecard "$RATECARD_TEST_PG"
+	script_suite scale-out tests/http/scaleout.sh build/asan/ratecard "$RATECARD_TEST_PG"
+fi
 
 if command -v clang >/dev/null && make -s fuzz >"$log/fuzz-build.out" 2>&1; then
 	for fz in build/fuzz/fuzz_*; do
