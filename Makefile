@@ -18,7 +18,8 @@ SAN_CFLAGS  := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-
 
 # every module except main.c: the library the binary, the tests and the fuzzers share
 LIB_SRC := $(sort $(wildcard src/core/*.c src/profile/*.c src/rules/*.c src/catalogue/*.c \
-                              src/engine/*.c src/store/*.c src/http/*.c src/api/*.c src/cli/*.c))
+                              src/engine/*.c src/store/*.c src/referral/*.c src/http/*.c src/api/*.c \
+                              src/cli/*.c))
 MAIN_SRC := src/main.c
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))

@@ -12,6 +12,8 @@
 #define PRACTITIONER ROLE_BIT(ROLE_PRACTITIONER)
 #define COMMISSIONER ROLE_BIT(ROLE_COMMISSIONER)
 #define ADMIN ROLE_BIT(ROLE_ADMIN)
+#define PROVIDER ROLE_BIT(ROLE_PROVIDER)
+#define REFERRAL_PARTIES (PRACTITIONER | PROVIDER | ADMIN)
 
 const struct http_route api_routes[] = {
 	{ { "GET", "/healthz" }, ROLES_PUBLIC, api_health },
@@ -26,6 +28,19 @@ const struct http_route api_routes[] = {
 	{ { "POST", "/api/v1/eligibility" }, ROLES_ANY_SIGNED_IN, api_eligibility },
 	{ { "POST", "/api/v1/users" }, ADMIN, api_users_create },
 	{ { "GET", "/api/v1/audit" }, ADMIN, api_audit_list },
+	{ { "POST", "/api/v1/referrals" }, PRACTITIONER, api_referral_create },
+	{ { "GET", "/api/v1/referrals" }, REFERRAL_PARTIES, api_referral_list },
+	{ { "GET", "/api/v1/referrals/{id}" }, REFERRAL_PARTIES, api_referral_get },
+	{ { "PATCH", "/api/v1/referrals/{id}" }, PRACTITIONER | PROVIDER, api_referral_amend },
+	{ { "POST", "/api/v1/referrals/{id}/transitions" }, REFERRAL_PARTIES, api_referral_transition },
+	{ { "POST", "/api/v1/referrals/{id}/notes" }, PRACTITIONER | PROVIDER, api_referral_note },
+	{ { "POST", "/api/v1/referrals/{id}/allocation" }, PROVIDER, api_referral_allocate },
+	{ { "GET", "/api/v1/outbox" }, PRACTITIONER | PROVIDER, api_outbox },
+	{ { "POST", "/api/v1/people" }, PRACTITIONER | ADMIN, api_person_create },
+	{ { "GET", "/api/v1/people/{crn}" }, PRACTITIONER | ADMIN, api_person_get },
+	{ { "PATCH", "/api/v1/people/{crn}" }, PRACTITIONER | ADMIN, api_person_update },
+	{ { "GET", "/api/v1/people/{crn}/history" }, PRACTITIONER | ADMIN, api_person_history },
+	{ { "POST", "/api/v1/people/{crn}/events" }, PRACTITIONER | ADMIN, api_person_event },
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 

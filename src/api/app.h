@@ -66,5 +66,18 @@ void api_session_get(void *app, struct request *r);
 void api_session_delete(void *app, struct request *r);
 void api_users_create(void *app, struct request *r);
 void api_audit_list(void *app, struct request *r);
+void api_referral_create(void *app, struct request *r);
+void api_referral_list(void *app, struct request *r);
+void api_referral_get(void *app, struct request *r);
+void api_referral_transition(void *app, struct request *r);
+void api_referral_amend(void *app, struct request *r);
+void api_referral_note(void *app, struct request *r);
+void api_referral_allocate(void *app, struct request *r);
+void api_outbox(void *app, struct request *r);
+void api_person_create(void *app, struct request *r);
+void api_person_get(void *app, struct request *r);
+void api_person_update(void *app, struct request *r);
+void api_person_history(void *app, struct request *r);
+void api_person_event(void *app, struct request *r);
 
 #endif

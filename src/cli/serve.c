@@ -11,12 +11,49 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "api/app.h"
 #include "cli/cli.h"
 #include "cli/common.h"
 #include "core/log.h"
 #include "http/auth.h"
 #include "http/server.h"
+
+#define DRAFT_DAYS 90
+
+/* The scheduled job: unsent drafts older than 90 days are deleted, at start
+ * and then every hour, until the server stops. */
+struct purger {
+	struct store *store;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop;
+};
+
+static void *purge_drafts(void *arg)
+{
+	struct purger *p = arg;
+
+	pthread_mutex_lock(&p->lock);
+	while (!p->stop) {
+		struct err e = ERR_INIT;
+		struct timespec until;
+		int purged = 0;
+
+		pthread_mutex_unlock(&p->lock);
+		if (p->store->ops->drafts_purge(p->store, (int64_t)time(NULL) - DRAFT_DAYS * 86400, &purged, &e))
+			log_message("drafts", "purge failed: %s", e.msg);
+		else if (purged)
+			log_message("drafts", "deleted %d unsent drafts older than %d days", purged, DRAFT_DAYS);
+		pthread_mutex_lock(&p->lock);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 3600;
+		while (!p->stop && pthread_cond_timedwait(&p->wake, &p->lock, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
+}
 
 static const char serve_usage[] = "serve [--db URL] [--listen ADDR:PORT] [--threads N] [--quiet]";
 
@@ -36,7 +73,9 @@ int cmd_serve(int argc, char **argv)
 	unsigned threads = 0;
 	int64_t generation = 0;
 	sigset_t stop;
-	int c, sig, code, app_up = 0;
+	struct purger purger = { .lock = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER };
+	pthread_t purge_thread;
+	int c, sig, code, app_up = 0, purging = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -86,9 +125,18 @@ int cmd_serve(int argc, char **argv)
 	       db ? " --db " : "", db ? db : "");
 	fflush(stdout);
 	log_message("serve", "listening on %s", listen);
+	purger.store = s;
+	purging = pthread_create(&purge_thread, NULL, purge_drafts, &purger) == 0;
 	sigwait(&stop, &sig);
 	log_message("serve", "signal %d: finishing in-flight requests", sig);
 	http_server_stop(srv, 10000);
+	if (purging) {
+		pthread_mutex_lock(&purger.lock);
+		purger.stop = 1;
+		pthread_cond_signal(&purger.wake);
+		pthread_mutex_unlock(&purger.lock);
+		pthread_join(purge_thread, NULL);
+	}
 	log_message("serve", "stopped");
 	code = EXIT_OK;
 out:

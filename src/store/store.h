@@ -60,6 +60,24 @@ struct service_version {
 	char note[256];
 };
 
+/* Which referrals a listing wants; empty strings and 0 mean "any". */
+struct referral_filter {
+	const char *provider_id;   /* referrals sent to this provider */
+	const char *team;          /* the referring team */
+	const char *status;
+	const char *service_id;
+	const char *crn;
+	const char *reference;     /* the human-friendly reference */
+	int include_drafts;        /* drafts are the referrer's own: off for providers */
+	int oldest_first;          /* the provider inbox order */
+	int limit, offset;
+};
+
+/* What a referral update writes besides the new document, atomically. */
+struct referral_write {
+	json_t *outbox;            /* array of {"recipient_kind", "recipient", "kind", "payload"} */
+};
+
 struct store_ops {
 	const char *name;
 	enum rc (*open)(struct store **out, const char *url, struct err *e);
@@ -112,6 +130,42 @@ struct store_ops {
 
 	/* Copy the whole database to path (a consistent snapshot). */
 	enum rc (*backup)(struct store *s, const char *path, struct err *e);
+
+	/* People on probation, by case reference number. person_put creates
+	 * (expected_version 0; RC_CONFLICT when the CRN exists) or updates
+	 * (RC_CONFLICT when stale); every version is kept. */
+	enum rc (*person_put)(struct store *s, const char *crn, json_t *doc, int expected_version,
+			      const char *by, int *new_version, struct err *e);
+	enum rc (*person_get)(struct store *s, const char *crn, json_t **doc, int *version,
+			      struct err *e);
+	/* Every version of a person's record, oldest first. */
+	enum rc (*person_history)(struct store *s, const char *crn, json_t **out, struct err *e);
+
+	/* Create a referral from doc (which carries "reference", "urn",
+	 * "status", "service", "provider" ("id"), "team", "person" ("crn") and
+	 * "created_by"); sets *id and stores it in doc as "id", version 1. With
+	 * an idempotency key (scoped to its creator) a repeated create answers
+	 * the first referral's id with *created 0. RC_CONFLICT field
+	 * "reference" when the reference is taken (the caller draws another). */
+	enum rc (*referral_create)(struct store *s, json_t *doc, const char *idem_key,
+				   const struct referral_write *w, int64_t *id, int *created,
+				   struct err *e);
+	enum rc (*referral_get)(struct store *s, int64_t id, json_t **doc, int *version,
+				struct err *e);
+	/* Replace the document if the stored version is still expected_version
+	 * (else RC_CONFLICT field "version"); the new version is returned. */
+	enum rc (*referral_update)(struct store *s, int64_t id, int expected_version, json_t *doc,
+				   const struct referral_write *w, int *new_version, struct err *e);
+	/* Matching referrals (documents, newest first unless oldest_first) and
+	 * how many match in all. */
+	enum rc (*referral_list)(struct store *s, const struct referral_filter *f, json_t **docs,
+				 int *total, struct err *e);
+	/* Notifications waiting for one recipient ("provider"/"team", name),
+	 * newest first. */
+	enum rc (*outbox_list)(struct store *s, const char *recipient_kind, const char *recipient,
+			       int limit, json_t **out, struct err *e);
+	/* Delete drafts not touched since before `older_than`; *purged counts. */
+	enum rc (*drafts_purge)(struct store *s, int64_t older_than, int *purged, struct err *e);
 };
 
 struct store {

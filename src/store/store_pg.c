@@ -35,6 +35,8 @@
 
 /* pg_advisory_xact_lock key for migrations: "ratecard" in ASCII */
 #define MIGRATION_LOCK "8241990519355273828"
+/* first key of the idempotency locks (two-key form): "rc" */
+#define IDEM_LOCK_CLASS "29283"
 
 enum stmt_id {
 	Q_USER_ADD, Q_USER_GET, Q_LOGIN_OK, Q_LOGIN_FAIL,
@@ -42,6 +44,10 @@ enum stmt_id {
 	Q_AUDIT, Q_AUDIT_LIST,
 	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
 	Q_GENERATION, Q_LOCK_CATALOGUE, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
+	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
+	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS, Q_REF_LIST_NEW, Q_REF_LIST_OLD,
+	Q_REF_SETDOC, Q_IDEM_LOCK, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST,
+	Q_DRAFTS_PURGE,
 	Q_COUNT
 };
 
@@ -83,6 +89,45 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " WHERE service_id = $1 ORDER BY version",
 	[Q_PING] = "SELECT 1",
 	[Q_SERVICE_ORD] = "SELECT ord FROM service_versions WHERE service_id = $1 AND version = 1",
+	[Q_PERSON_GET] = "SELECT doc, version FROM people WHERE crn = $1",
+	[Q_PERSON_INSERT] = "INSERT INTO people(crn, version, doc, updated_at, updated_by)"
+			    " VALUES ($1, 1, $2, $3, $4)",
+	/* a concurrent update waits for the row, then finds the version moved on */
+	[Q_PERSON_UPDATE] = "UPDATE people SET version = version + 1, doc = $2, updated_at = $3,"
+			    " updated_by = $4 WHERE crn = $1 AND version = $5",
+	[Q_PERSON_VERSION] = "INSERT INTO person_versions(crn, version, doc, at, \"by\")"
+			     " SELECT crn, version, doc, updated_at, updated_by FROM people WHERE crn = $1",
+	[Q_PERSON_HISTORY] = "SELECT version, at, \"by\", doc FROM person_versions WHERE crn = $1"
+			     " ORDER BY version",
+	[Q_REF_INSERT] = "INSERT INTO referrals(reference, urn, version, status, provider_id, service_id,"
+			 " team, crn, created_by, created_at, updated_at, doc)"
+			 " VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING id",
+	[Q_REF_GET] = "SELECT doc, version FROM referrals WHERE id = $1",
+	[Q_REF_UPDATE] = "UPDATE referrals SET version = version + 1, status = $3, updated_at = $4,"
+			 " doc = $5 WHERE id = $1 AND version = $2",
+	[Q_REF_EXISTS] = "SELECT version FROM referrals WHERE id = $1",
+	[Q_REF_SETDOC] = "UPDATE referrals SET doc = $2 WHERE id = $1",
+	[Q_REF_LIST_NEW] = "SELECT doc, version, count(*) OVER () FROM referrals"
+			   " WHERE ($1 = '' OR provider_id = $1) AND ($2 = '' OR team = $2)"
+			   " AND ($3 = '' OR status = $3) AND ($4 = '' OR service_id = $4)"
+			   " AND ($5 = '' OR crn = $5) AND ($6::int = 1 OR status <> 'draft')"
+			   " ORDER BY created_at DESC, id DESC LIMIT $7::bigint OFFSET $8::bigint",
+	[Q_REF_LIST_OLD] = "SELECT doc, version, count(*) OVER () FROM referrals"
+			   " WHERE ($1 = '' OR provider_id = $1) AND ($2 = '' OR team = $2)"
+			   " AND ($3 = '' OR status = $3) AND ($4 = '' OR service_id = $4)"
+			   " AND ($5 = '' OR crn = $5) AND ($6::int = 1 OR status <> 'draft')"
+			   " ORDER BY created_at ASC, id ASC LIMIT $7::bigint OFFSET $8::bigint",
+	/* one creator's key at a time, across servers, so a repeat finds the
+	 * first (the two-key form is a lock space apart from the migrations') */
+	[Q_IDEM_LOCK] = "SELECT pg_advisory_xact_lock(" IDEM_LOCK_CLASS ", hashtext($1 || chr(10) || $2))",
+	[Q_IDEM_GET] = "SELECT referral_id FROM idempotency_keys WHERE scope = $1 AND key = $2",
+	[Q_IDEM_INSERT] = "INSERT INTO idempotency_keys(scope, key, referral_id, created_at)"
+			  " VALUES ($1, $2, $3, $4)",
+	[Q_OUTBOX_INSERT] = "INSERT INTO outbox(referral_id, recipient_kind, recipient, kind, payload,"
+			    " created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+	[Q_OUTBOX_LIST] = "SELECT id, referral_id, kind, payload, created_at FROM outbox"
+			  " WHERE recipient_kind = $1 AND recipient = $2 ORDER BY id DESC LIMIT $3::bigint",
+	[Q_DRAFTS_PURGE] = "DELETE FROM referrals WHERE status = 'draft' AND updated_at < $1",
 };
 
 /* Numbered migrations, applied in order, each in its own transaction; one
@@ -120,7 +165,37 @@ static const char *const migration_1[] = {
 	NULL
 };
 
-static const char *const *const migrations[] = { migration_1 };
+static const char *const migration_2[] = {
+	/* people, referrals (documents with a version), idempotency keys, outbox;
+	 * "by" is a reserved word here, so quoted */
+	"CREATE TABLE people("
+	"  crn TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL,"
+	"  updated_at BIGINT NOT NULL, updated_by TEXT NOT NULL)",
+	"CREATE TABLE person_versions("
+	"  crn TEXT NOT NULL REFERENCES people(crn), version INTEGER NOT NULL, doc TEXT NOT NULL,"
+	"  at BIGINT NOT NULL, \"by\" TEXT NOT NULL, PRIMARY KEY (crn, version))",
+	"CREATE TABLE referrals("
+	"  id BIGSERIAL PRIMARY KEY, reference TEXT NOT NULL UNIQUE, urn TEXT NOT NULL UNIQUE,"
+	"  version INTEGER NOT NULL, status TEXT NOT NULL, provider_id TEXT NOT NULL,"
+	"  service_id TEXT NOT NULL, team TEXT NOT NULL, crn TEXT NOT NULL, created_by TEXT NOT NULL,"
+	"  created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL, doc TEXT NOT NULL)",
+	"CREATE INDEX referrals_provider ON referrals(provider_id, status, created_at)",
+	"CREATE INDEX referrals_team ON referrals(team, status, created_at)",
+	"CREATE INDEX referrals_crn ON referrals(crn)",
+	"CREATE INDEX referrals_drafts ON referrals(status, updated_at)",
+	"CREATE TABLE idempotency_keys("
+	"  scope TEXT NOT NULL, key TEXT NOT NULL,"
+	"  referral_id BIGINT NOT NULL REFERENCES referrals(id) ON DELETE CASCADE,"
+	"  created_at BIGINT NOT NULL, PRIMARY KEY (scope, key))",
+	"CREATE TABLE outbox("
+	"  id BIGSERIAL PRIMARY KEY, referral_id BIGINT REFERENCES referrals(id) ON DELETE CASCADE,"
+	"  recipient_kind TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  payload TEXT NOT NULL, created_at BIGINT NOT NULL)",
+	"CREATE INDEX outbox_recipient ON outbox(recipient_kind, recipient, id)",
+	NULL
+};
+
+static const char *const *const migrations[] = { migration_1, migration_2 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -200,9 +275,14 @@ static void on_notice(void *arg, const PGresult *r)
 
 static enum rc connect_conn(struct pg_store *ps, struct conn *c, struct err *e)
 {
-	/* entries before "dbname" are defaults the URL may override */
-	static const char *const keys[] = { "connect_timeout", "application_name", "dbname", NULL };
-	const char *values[] = { "10", "ratecard", ps->url, NULL };
+	/* Entries before "dbname" are defaults the URL may override. A lock
+	 * waited for over 10 s fails the statement (RC_IO), as SQLite's busy
+	 * timeout does. GSSAPI encryption is off unless asked for: trying it
+	 * makes libkrb5 call its profile_release(), which src/profile's
+	 * function of the same name overrides in our binary: a crash. */
+	static const char *const keys[] = { "connect_timeout", "application_name", "gssencmode",
+					    "options", "dbname", NULL };
+	const char *values[] = { "10", "ratecard", "disable", "-c lock_timeout=10s", ps->url, NULL };
 	enum rc rc;
 
 	memset(c->prepared, 0, sizeof(c->prepared));
@@ -773,6 +853,7 @@ static enum rc import_tx(struct conn *c, json_t *docs, const char *by, int *adde
 	return commit(c, e);
 rollback:
 	rollback(c);
+	*added = 0;
 	return rc;
 }
 
@@ -1028,6 +1109,419 @@ static enum rc pg_backup(struct store *s, const char *path, struct err *e)
 		       strcmp(shown, ps->url) ? " (with the password, not shown here)" : "");
 }
 
+/* ---- people ---- */
+
+static char *dump(json_t *doc)
+{
+	return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+static enum rc person_tx(struct conn *c, const char *crn, const char *text, int expected_version,
+			 const char *by, int *new_version, struct err *e)
+{
+	char now[24], v[24];
+	const char *params[] = { crn, text, num(now, (long long)time(NULL)), by,
+				 num(v, expected_version) };
+	PGresult *r;
+	enum rc rc;
+
+	if ((rc = begin(c, "BEGIN", e)))
+		return rc;
+	rc = run(c, expected_version ? Q_PERSON_UPDATE : Q_PERSON_INSERT, expected_version ? 5 : 4,
+		 params, &r, e);
+	if (rc == RC_CONFLICT) {
+		err_set(e, RC_CONFLICT, "crn", "a person with CRN %s already exists", crn);
+		goto rollback;
+	}
+	if (rc)
+		goto rollback;
+	if (expected_version && !strcmp(PQcmdTuples(r), "0")) {
+		PQclear(r);
+		rc = err_set(e, RC_CONFLICT, "version",
+			     "the person's record changed since version %d", expected_version);
+		goto rollback;
+	}
+	PQclear(r);
+	if ((rc = run(c, Q_PERSON_VERSION, 1, params, NULL, e)))
+		goto rollback;
+	if (!(rc = commit(c, e)))
+		*new_version = expected_version + 1;
+	return rc;
+rollback:
+	rollback(c);
+	return rc;
+}
+
+static enum rc pg_person_put(struct store *s, const char *crn, json_t *doc, int expected_version,
+			     const char *by, int *new_version, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	char *text = dump(doc);
+	struct conn *c;
+	enum rc rc;
+
+	if (!text)
+		return err_set(e, RC_NOMEM, "", "out of memory");
+	if ((rc = borrow(ps, &c, e)))
+		goto out;
+	rc = person_tx(c, crn, text, expected_version, by, new_version, e);
+	if (retry_transaction(c, rc))
+		rc = person_tx(c, crn, text, expected_version, by, new_version, e);
+	give_back(ps, c);
+out:
+	free(text);
+	return rc;
+}
+
+/* One stored document and its version by key; RC_NOT_FOUND naming `what`. */
+static enum rc get_doc(struct store *s, enum stmt_id q, const char *key, json_t **doc,
+		       int *version, const char *what, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	const char *params[] = { key };
+	PGresult *r;
+	struct conn *c;
+	enum rc rc;
+
+	*doc = NULL;
+	if ((rc = borrow(ps, &c, e)))
+		return rc;
+	if (!(rc = run(c, q, 1, params, &r, e))) {
+		if (!PQntuples(r)) {
+			rc = err_set(e, RC_NOT_FOUND, what, "not found");
+		} else {
+			*doc = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+			if (version)
+				*version = (int)col_int(r, 0, 1);
+			if (!*doc)
+				rc = err_set(e, RC_IO, what, "stored document does not parse");
+		}
+		PQclear(r);
+	}
+	give_back(ps, c);
+	return rc;
+}
+
+static enum rc pg_person_get(struct store *s, const char *crn, json_t **doc, int *version,
+			     struct err *e)
+{
+	return get_doc(s, Q_PERSON_GET, crn, doc, version, "crn", e);
+}
+
+static enum rc pg_person_history(struct store *s, const char *crn, json_t **out, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	const char *params[] = { crn };
+	PGresult *r;
+	struct conn *c;
+	enum rc rc;
+
+	*out = json_array();
+	if ((rc = borrow(ps, &c, e)))
+		return rc;
+	if (!(rc = run(c, Q_PERSON_HISTORY, 1, params, &r, e))) {
+		for (int i = 0; i < PQntuples(r); i++) {
+			json_t *doc = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+
+			json_array_append_new(*out, json_pack("{s:i,s:I,s:s,s:o}",
+				"version", (int)col_int(r, i, 0),
+				"at", (json_int_t)col_int(r, i, 1),
+				"by", PQgetvalue(r, i, 2),
+				"record", doc ? doc : json_null()));
+		}
+		PQclear(r);
+	}
+	give_back(ps, c);
+	return rc;
+}
+
+/* ---- referrals ---- */
+
+static const char *jstr(json_t *doc, const char *a, const char *b)
+{
+	json_t *v = json_object_get(doc, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static enum rc write_outbox(struct conn *c, int64_t id, const struct referral_write *w,
+			    struct err *e)
+{
+	char ref[24], now[24];
+	size_t i;
+	json_t *m;
+
+	if (!w || !w->outbox)
+		return RC_OK;
+	json_array_foreach(w->outbox, i, m) {
+		char *payload = dump(json_object_get(m, "payload"));
+		const char *params[] = { num(ref, (long long)id), jstr(m, "recipient_kind", NULL),
+					 jstr(m, "recipient", NULL), jstr(m, "kind", NULL), payload,
+					 num(now, (long long)time(NULL)) };
+		enum rc rc;
+
+		if (!payload)
+			return err_set(e, RC_IO, "outbox", "a message has no payload");
+		rc = run(c, Q_OUTBOX_INSERT, 6, params, NULL, e);
+		free(payload);
+		if (rc)
+			return rc;
+	}
+	return RC_OK;
+}
+
+/* The referral an idempotency key already made (*id 0 when none). */
+static enum rc idem_lookup(struct conn *c, const char *scope, const char *key, int64_t *id,
+			   struct err *e)
+{
+	const char *params[] = { scope, key };
+	PGresult *r;
+	enum rc rc;
+
+	*id = 0;
+	if ((rc = run(c, Q_IDEM_GET, 2, params, &r, e)))
+		return rc;
+	if (PQntuples(r))
+		*id = col_int(r, 0, 0);
+	PQclear(r);
+	return RC_OK;
+}
+
+static enum rc create_tx(struct conn *c, json_t *doc, const char *idem_key,
+			 const struct referral_write *w, int64_t *id, int *created, struct err *e)
+{
+	const char *scope = jstr(doc, "created_by", NULL);
+	char now[24], idtext[24], *text = NULL;
+	int64_t existing;
+	PGresult *r;
+	enum rc rc;
+
+	*created = 0;
+	num(now, (long long)time(NULL));
+	if ((rc = begin(c, "BEGIN", e)))
+		return rc;
+	if (idem_key) {
+		if ((rc = idem_lookup(c, scope, idem_key, &existing, e)))
+			goto rollback;
+		if (existing) {
+			*id = existing;
+			return commit(c, e);
+		}
+	}
+	{
+		const char *params[] = { jstr(doc, "reference", NULL), jstr(doc, "urn", NULL),
+					 jstr(doc, "status", NULL), jstr(doc, "provider", "id"),
+					 jstr(doc, "service", NULL), jstr(doc, "team", NULL),
+					 jstr(doc, "person", "crn"), scope, now, "{}" };
+
+		/* the document holds its id, so insert, learn the id, then write it */
+		if ((rc = run(c, Q_REF_INSERT, 10, params, &r, e))) {
+			if (rc == RC_CONFLICT)
+				err_set(e, RC_CONFLICT, "reference", "reference or URN already in use");
+			goto rollback;
+		}
+		*id = col_int(r, 0, 0);
+		PQclear(r);
+	}
+	json_object_set_new(doc, "id", json_integer(*id));
+	if (!(text = dump(doc))) {
+		rc = err_set(e, RC_NOMEM, "", "out of memory");
+		goto rollback;
+	}
+	{
+		const char *params[] = { num(idtext, (long long)*id), text };
+
+		if ((rc = run(c, Q_REF_SETDOC, 2, params, NULL, e)))
+			goto rollback;
+	}
+	if (idem_key) {
+		const char *params[] = { scope, idem_key, idtext, now };
+
+		if ((rc = run(c, Q_IDEM_INSERT, 4, params, NULL, e)))
+			goto rollback;
+	}
+	if ((rc = write_outbox(c, *id, w, e)))
+		goto rollback;
+	if (!(rc = commit(c, e)))
+		*created = 1;
+	free(text);
+	return rc;
+rollback:
+	rollback(c);
+	free(text);
+	return rc;
+}
+
+static enum rc pg_referral_create(struct store *s, json_t *doc, const char *idem_key,
+				  const struct referral_write *w, int64_t *id, int *created,
+				  struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	struct conn *c;
+	enum rc rc;
+
+	*created = 0;
+	if ((rc = borrow(ps, &c, e)))
+		return rc;
+	rc = create_tx(c, doc, idem_key, w, id, created, e);
+	if (retry_transaction(c, rc))
+		rc = create_tx(c, doc, idem_key, w, id, created, e);
+	give_back(ps, c);
+	return rc;
+}
+
+static enum rc pg_referral_get(struct store *s, int64_t id, json_t **doc, int *version,
+			       struct err *e)
+{
+	char key[24];
+
+	return get_doc(s, Q_REF_GET, num(key, (long long)id), doc, version, "referral", e);
+}
+
+static enum rc update_tx(struct conn *c, int64_t id, int expected_version, const char *text,
+			 const char *status, const struct referral_write *w, int *new_version,
+			 struct err *e)
+{
+	char idtext[24], v[24], now[24];
+	const char *params[] = { num(idtext, (long long)id), num(v, expected_version), status,
+				 num(now, (long long)time(NULL)), text };
+	PGresult *r;
+	enum rc rc;
+	int changed;
+
+	if ((rc = begin(c, "BEGIN", e)))
+		return rc;
+	if ((rc = run(c, Q_REF_UPDATE, 5, params, &r, e)))
+		goto rollback;
+	changed = strcmp(PQcmdTuples(r), "0") != 0;
+	PQclear(r);
+	if (!changed) {
+		if ((rc = run(c, Q_REF_EXISTS, 1, params, &r, e)))
+			goto rollback;
+		rc = PQntuples(r) ? err_set(e, RC_CONFLICT, "version", "the referral has changed "
+					    "since version %d; reload it", expected_version)
+				  : err_set(e, RC_NOT_FOUND, "referral", "not found");
+		PQclear(r);
+		goto rollback;
+	}
+	if ((rc = write_outbox(c, id, w, e)))
+		goto rollback;
+	if (!(rc = commit(c, e)))
+		*new_version = expected_version + 1;
+	return rc;
+rollback:
+	rollback(c);
+	return rc;
+}
+
+static enum rc pg_referral_update(struct store *s, int64_t id, int expected_version, json_t *doc,
+				  const struct referral_write *w, int *new_version, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	char *text = dump(doc);
+	const char *status = jstr(doc, "status", NULL);
+	struct conn *c;
+	enum rc rc;
+
+	if (!text)
+		return err_set(e, RC_NOMEM, "", "out of memory");
+	if ((rc = borrow(ps, &c, e)))
+		goto out;
+	rc = update_tx(c, id, expected_version, text, status, w, new_version, e);
+	if (retry_transaction(c, rc))
+		rc = update_tx(c, id, expected_version, text, status, w, new_version, e);
+	give_back(ps, c);
+out:
+	free(text);
+	return rc;
+}
+
+static enum rc pg_referral_list(struct store *s, const struct referral_filter *f, json_t **docs,
+				int *total, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	char drafts[24], limit[24], offset[24];
+	const char *params[] = { f->provider_id ? f->provider_id : "", f->team ? f->team : "",
+				 f->status ? f->status : "", f->service_id ? f->service_id : "",
+				 f->crn ? f->crn : "", num(drafts, f->include_drafts ? 1 : 0),
+				 num(limit, f->limit > 0 ? f->limit : 50),
+				 num(offset, f->offset > 0 ? f->offset : 0) };
+	PGresult *r;
+	struct conn *c;
+	enum rc rc;
+
+	*docs = json_array();
+	*total = 0;
+	if ((rc = borrow(ps, &c, e)))
+		return rc;
+	if (!(rc = run(c, f->oldest_first ? Q_REF_LIST_OLD : Q_REF_LIST_NEW, 8, params, &r, e))) {
+		for (int i = 0; i < PQntuples(r); i++) {
+			json_t *doc = json_loads(PQgetvalue(r, i, 0), 0, NULL);
+
+			if (doc) {
+				json_object_set_new(doc, "version", json_integer(col_int(r, i, 1)));
+				json_array_append_new(*docs, doc);
+			}
+			*total = (int)col_int(r, i, 2);
+		}
+		PQclear(r);
+	}
+	give_back(ps, c);
+	return rc;
+}
+
+static enum rc pg_outbox_list(struct store *s, const char *kind, const char *recipient, int limit,
+			      json_t **out, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	char n[24];
+	const char *params[] = { kind, recipient, limit >= 0 ? num(n, limit) : NULL };
+	PGresult *r;
+	struct conn *c;
+	enum rc rc;
+
+	*out = json_array();
+	if ((rc = borrow(ps, &c, e)))
+		return rc;
+	if (!(rc = run(c, Q_OUTBOX_LIST, 3, params, &r, e))) {
+		for (int i = 0; i < PQntuples(r); i++) {
+			json_t *payload = json_loads(PQgetvalue(r, i, 3), 0, NULL);
+
+			json_array_append_new(*out, json_pack("{s:I,s:I,s:s,s:o,s:I}",
+				"id", (json_int_t)col_int(r, i, 0),
+				"referral", (json_int_t)col_int(r, i, 1),
+				"kind", PQgetvalue(r, i, 2),
+				"payload", payload ? payload : json_null(),
+				"created_at", (json_int_t)col_int(r, i, 4)));
+		}
+		PQclear(r);
+	}
+	give_back(ps, c);
+	return rc;
+}
+
+static enum rc pg_drafts_purge(struct store *s, int64_t older_than, int *purged, struct err *e)
+{
+	struct pg_store *ps = (struct pg_store *)s;
+	char t[24];
+	const char *params[] = { num(t, (long long)older_than) };
+	PGresult *r;
+	struct conn *c;
+	enum rc rc;
+
+	*purged = 0;
+	if ((rc = borrow(ps, &c, e)))
+		return rc;
+	if (!(rc = run(c, Q_DRAFTS_PURGE, 1, params, &r, e))) {
+		*purged = (int)strtol(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+	}
+	give_back(ps, c);
+	return rc;
+}
+
 const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -1048,4 +1542,13 @@ const struct store_ops store_pg_ops = {
 	.service_edit = pg_service_edit,
 	.service_history = pg_service_history,
 	.backup = pg_backup,
+	.person_put = pg_person_put,
+	.person_get = pg_person_get,
+	.person_history = pg_person_history,
+	.referral_create = pg_referral_create,
+	.referral_get = pg_referral_get,
+	.referral_update = pg_referral_update,
+	.referral_list = pg_referral_list,
+	.outbox_list = pg_outbox_list,
+	.drafts_purge = pg_drafts_purge,
 };

@@ -25,6 +25,9 @@ enum stmt_id {
 	Q_AUDIT, Q_AUDIT_LIST,
 	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
 	Q_GENERATION, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
+	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
+	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS, Q_REF_LIST_NEW, Q_REF_LIST_OLD,
+	Q_REF_SETDOC, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST, Q_DRAFTS_PURGE,
 	Q_COUNT
 };
 
@@ -64,6 +67,40 @@ static const char *const stmt_sql[Q_COUNT] = {
 		      " WHERE service_id = ?1 ORDER BY version",
 	[Q_PING] = "SELECT 1",
 	[Q_SERVICE_ORD] = "SELECT ord FROM service_versions WHERE service_id = ?1 AND version = 1",
+	[Q_PERSON_GET] = "SELECT doc, version FROM people WHERE crn = ?1",
+	[Q_PERSON_INSERT] = "INSERT INTO people(crn, version, doc, updated_at, updated_by) VALUES (?1, 1, ?2, ?3, ?4)",
+	[Q_PERSON_UPDATE] = "UPDATE people SET version = version + 1, doc = ?2, updated_at = ?3, updated_by = ?4"
+			    " WHERE crn = ?1 AND version = ?5",
+	[Q_PERSON_VERSION] = "INSERT INTO person_versions(crn, version, doc, at, by)"
+			     " SELECT crn, version, doc, updated_at, updated_by FROM people WHERE crn = ?1",
+	[Q_PERSON_HISTORY] = "SELECT version, at, by, doc FROM person_versions WHERE crn = ?1 ORDER BY version",
+	[Q_REF_INSERT] = "INSERT INTO referrals(reference, urn, version, status, provider_id, service_id, team,"
+			 " crn, created_by, created_at, updated_at, doc)"
+			 " VALUES (?1, ?2, 1, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9, ?10)",
+	[Q_REF_GET] = "SELECT doc, version FROM referrals WHERE id = ?1",
+	[Q_REF_UPDATE] = "UPDATE referrals SET version = version + 1, status = ?3, updated_at = ?4, doc = ?5"
+			 " WHERE id = ?1 AND version = ?2",
+	[Q_REF_EXISTS] = "SELECT version FROM referrals WHERE id = ?1",
+	[Q_REF_SETDOC] = "UPDATE referrals SET doc = ?2 WHERE id = ?1",
+	[Q_REF_LIST_NEW] = "SELECT doc, version, count(*) OVER () FROM referrals"
+			   " WHERE (?1 = '' OR provider_id = ?1) AND (?2 = '' OR team = ?2)"
+			   " AND (?3 = '' OR status = ?3) AND (?4 = '' OR service_id = ?4)"
+			   " AND (?5 = '' OR crn = ?5) AND (?6 = 1 OR status <> 'draft')"
+			   " AND (?9 = '' OR reference = ?9)"
+			   " ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8",
+	[Q_REF_LIST_OLD] = "SELECT doc, version, count(*) OVER () FROM referrals"
+			   " WHERE (?1 = '' OR provider_id = ?1) AND (?2 = '' OR team = ?2)"
+			   " AND (?3 = '' OR status = ?3) AND (?4 = '' OR service_id = ?4)"
+			   " AND (?5 = '' OR crn = ?5) AND (?6 = 1 OR status <> 'draft')"
+			   " AND (?9 = '' OR reference = ?9)"
+			   " ORDER BY created_at ASC, id ASC LIMIT ?7 OFFSET ?8",
+	[Q_IDEM_GET] = "SELECT referral_id FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
+	[Q_IDEM_INSERT] = "INSERT INTO idempotency_keys(scope, key, referral_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+	[Q_OUTBOX_INSERT] = "INSERT INTO outbox(referral_id, recipient_kind, recipient, kind, payload, created_at)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_OUTBOX_LIST] = "SELECT id, referral_id, kind, payload, created_at FROM outbox"
+			  " WHERE recipient_kind = ?1 AND recipient = ?2 ORDER BY id DESC LIMIT ?3",
+	[Q_DRAFTS_PURGE] = "DELETE FROM referrals WHERE status = 'draft' AND updated_at < ?1",
 };
 
 /* Numbered migrations, applied in order, each in its own transaction. */
@@ -94,6 +131,31 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (service_id, version));"
 	"CREATE TABLE catalogue_state(id INTEGER PRIMARY KEY CHECK (id = 1), generation INTEGER NOT NULL);"
 	"INSERT INTO catalogue_state VALUES (1, 0);",
+	/* 2: people, referrals (documents with a version), idempotency keys, outbox */
+	"CREATE TABLE people("
+	"  crn TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL, updated_by TEXT NOT NULL);"
+	"CREATE TABLE person_versions("
+	"  crn TEXT NOT NULL REFERENCES people(crn), version INTEGER NOT NULL, doc TEXT NOT NULL,"
+	"  at INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (crn, version));"
+	"CREATE TABLE referrals("
+	"  id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE, urn TEXT NOT NULL UNIQUE,"
+	"  version INTEGER NOT NULL, status TEXT NOT NULL, provider_id TEXT NOT NULL,"
+	"  service_id TEXT NOT NULL, team TEXT NOT NULL, crn TEXT NOT NULL, created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL);"
+	"CREATE INDEX referrals_provider ON referrals(provider_id, status, created_at);"
+	"CREATE INDEX referrals_team ON referrals(team, status, created_at);"
+	"CREATE INDEX referrals_crn ON referrals(crn);"
+	"CREATE INDEX referrals_drafts ON referrals(status, updated_at);"
+	"CREATE TABLE idempotency_keys("
+	"  scope TEXT NOT NULL, key TEXT NOT NULL,"
+	"  referral_id INTEGER NOT NULL REFERENCES referrals(id) ON DELETE CASCADE,"
+	"  created_at INTEGER NOT NULL, PRIMARY KEY (scope, key));"
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY, referral_id INTEGER REFERENCES referrals(id) ON DELETE CASCADE,"
+	"  recipient_kind TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  payload TEXT NOT NULL, created_at INTEGER NOT NULL);"
+	"CREATE INDEX outbox_recipient ON outbox(recipient_kind, recipient, id);",
 };
 
 struct conn {
@@ -778,6 +840,417 @@ out:
 	return rc;
 }
 
+/* ---- people ---- */
+
+static char *dump(json_t *doc)
+{
+	return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+static enum rc sq_person_put(struct store *s, const char *crn, json_t *doc, int expected_version,
+			     const char *by, int *new_version, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	char *text = dump(doc);
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	if (!text) {
+		rc = err_set(e, RC_NOMEM, "", "out of memory");
+		goto out;
+	}
+	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+		goto out;
+	st = stmt(c, expected_version ? Q_PERSON_UPDATE : Q_PERSON_INSERT, e);
+	if (!st) {
+		rc = RC_IO;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
+	if (expected_version)
+		sqlite3_bind_int(st, 5, expected_version);
+	rc = step_done(c, st, e);
+	if (rc == RC_CONFLICT) {
+		err_set(e, RC_CONFLICT, "crn", "a person with CRN %s already exists", crn);
+		goto rollback;
+	}
+	if (!rc && expected_version && !sqlite3_changes(c->db)) {
+		rc = err_set(e, RC_CONFLICT, "version",
+			     "the person's record changed since version %d", expected_version);
+		goto rollback;
+	}
+	if (rc || !(st = stmt(c, Q_PERSON_VERSION, e)))
+		goto rollback;
+	sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
+	if ((rc = step_done(c, st, e)))
+		goto rollback;
+	if ((rc = exec_sql(c, "COMMIT", e)))
+		goto out;
+	*new_version = expected_version + 1;
+	goto out;
+rollback:
+	if (!rc)
+		rc = RC_IO;
+	exec_sql(c, "ROLLBACK", NULL);
+out:
+	free(text);
+	give_back(ss, c);
+	return rc;
+}
+
+/* Read one document column and version from the first row of st. */
+static enum rc read_doc(struct conn *c, sqlite3_stmt *st, json_t **doc, int *version,
+			const char *what, struct err *e)
+{
+	int r = sqlite3_step(st);
+
+	*doc = NULL;
+	if (r == SQLITE_DONE)
+		return err_set(e, RC_NOT_FOUND, what, "not found");
+	if (r != SQLITE_ROW)
+		return db_error(e, c->db, "read");
+	*doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+	if (version)
+		*version = sqlite3_column_int(st, 1);
+	return *doc ? RC_OK : err_set(e, RC_IO, what, "stored document does not parse");
+}
+
+static enum rc sq_person_get(struct store *s, const char *crn, json_t **doc, int *version,
+			     struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_PERSON_GET, e);
+	enum rc rc = RC_IO;
+
+	*doc = NULL;
+	if (st) {
+		sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
+		rc = read_doc(c, st, doc, version, "crn", e);
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_person_history(struct store *s, const char *crn, json_t **out, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_PERSON_HISTORY, e);
+	enum rc rc = RC_IO;
+	int r;
+
+	*out = json_array();
+	if (st) {
+		sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(*out, json_pack("{s:i,s:I,s:s,s:o}",
+				"version", sqlite3_column_int(st, 0),
+				"at", (json_int_t)sqlite3_column_int64(st, 1),
+				"by", (const char *)sqlite3_column_text(st, 2),
+				"record", json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL)));
+		rc = r == SQLITE_DONE ? RC_OK : db_error(e, c->db, "person history");
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+/* ---- referrals ---- */
+
+static const char *jstr(json_t *doc, const char *a, const char *b)
+{
+	json_t *v = json_object_get(doc, a);
+
+	if (b)
+		v = json_object_get(v, b);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+static enum rc write_outbox(struct conn *c, int64_t id, const struct referral_write *w,
+			    struct err *e)
+{
+	size_t i;
+	json_t *m;
+
+	if (!w || !w->outbox)
+		return RC_OK;
+	json_array_foreach(w->outbox, i, m) {
+		sqlite3_stmt *st = stmt(c, Q_OUTBOX_INSERT, e);
+		char *payload = dump(json_object_get(m, "payload"));
+		enum rc rc;
+
+		if (!st || !payload) {
+			free(payload);
+			return RC_IO;
+		}
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, jstr(m, "recipient_kind", NULL), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, jstr(m, "recipient", NULL), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, jstr(m, "kind", NULL), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, payload, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+		rc = step_done(c, st, e);
+		free(payload);
+		if (rc)
+			return rc;
+	}
+	return RC_OK;
+}
+
+static int64_t idem_lookup(struct conn *c, const char *scope, const char *key, struct err *e)
+{
+	sqlite3_stmt *st = stmt(c, Q_IDEM_GET, e);
+	int64_t id = 0;
+
+	if (!st)
+		return -1;
+	sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+static enum rc sq_referral_create(struct store *s, json_t *doc, const char *idem_key,
+				  const struct referral_write *w, int64_t *id, int *created,
+				  struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	const char *scope = jstr(doc, "created_by", NULL);
+	int64_t now = (int64_t)time(NULL), existing;
+	char *text = NULL;
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	*created = 0;
+	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+		goto out;
+	if (idem_key && (existing = idem_lookup(c, scope, idem_key, e)) != 0) {
+		exec_sql(c, "COMMIT", NULL);
+		if (existing < 0)
+			rc = RC_IO;
+		*id = existing;
+		goto out;
+	}
+	if (!(st = stmt(c, Q_REF_INSERT, e)))
+		goto rollback;
+	/* the document holds its id, so insert, learn the id, then write it */
+	sqlite3_bind_text(st, 1, jstr(doc, "reference", NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, jstr(doc, "urn", NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, jstr(doc, "status", NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, jstr(doc, "provider", "id"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, jstr(doc, "service", NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, jstr(doc, "team", NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, jstr(doc, "person", "crn"), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, scope, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)now);
+	sqlite3_bind_text(st, 10, "{}", -1, SQLITE_STATIC);
+	if ((rc = step_done(c, st, e))) {
+		if (rc == RC_CONFLICT)
+			err_set(e, RC_CONFLICT, "reference", "reference or URN already in use");
+		goto rollback;
+	}
+	*id = sqlite3_last_insert_rowid(c->db);
+	json_object_set_new(doc, "id", json_integer(*id));
+	text = dump(doc);
+	if (!text || !(st = stmt(c, Q_REF_SETDOC, e))) {
+		rc = RC_IO;
+		goto rollback;
+	}
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	if ((rc = step_done(c, st, e)))
+		goto rollback;
+	if (idem_key) {
+		if (!(st = stmt(c, Q_IDEM_INSERT, e))) {
+			rc = RC_IO;
+			goto rollback;
+		}
+		sqlite3_bind_text(st, 1, scope, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, idem_key, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, *id);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)now);
+		if ((rc = step_done(c, st, e)))
+			goto rollback;
+	}
+	if ((rc = write_outbox(c, *id, w, e)))
+		goto rollback;
+	if ((rc = exec_sql(c, "COMMIT", e)))
+		goto out;
+	*created = 1;
+	goto out;
+rollback:
+	if (!rc)
+		rc = RC_IO;
+	exec_sql(c, "ROLLBACK", NULL);
+out:
+	free(text);
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_referral_get(struct store *s, int64_t id, json_t **doc, int *version,
+			       struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_REF_GET, e);
+	enum rc rc = RC_IO;
+
+	*doc = NULL;
+	if (st) {
+		sqlite3_bind_int64(st, 1, id);
+		rc = read_doc(c, st, doc, version, "referral", e);
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_referral_update(struct store *s, int64_t id, int expected_version, json_t *doc,
+				  const struct referral_write *w, int *new_version, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	char *text = dump(doc);
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	if (!text) {
+		rc = err_set(e, RC_NOMEM, "", "out of memory");
+		goto out;
+	}
+	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+		goto out;
+	if (!(st = stmt(c, Q_REF_UPDATE, e))) {
+		rc = RC_IO;
+		goto rollback;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int(st, 2, expected_version);
+	sqlite3_bind_text(st, 3, jstr(doc, "status", NULL), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+	if ((rc = step_done(c, st, e)))
+		goto rollback;
+	if (!sqlite3_changes(c->db)) {
+		int exists = 0;
+
+		if ((st = stmt(c, Q_REF_EXISTS, e))) {
+			sqlite3_bind_int64(st, 1, id);
+			exists = sqlite3_step(st) == SQLITE_ROW;
+			sqlite3_reset(st);
+		}
+		rc = exists ? err_set(e, RC_CONFLICT, "version",
+				      "the referral has changed since version %d; reload it", expected_version)
+			    : err_set(e, RC_NOT_FOUND, "referral", "not found");
+		goto rollback;
+	}
+	if ((rc = write_outbox(c, id, w, e)))
+		goto rollback;
+	if ((rc = exec_sql(c, "COMMIT", e)))
+		goto out;
+	*new_version = expected_version + 1;
+	goto out;
+rollback:
+	exec_sql(c, "ROLLBACK", NULL);
+out:
+	free(text);
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_referral_list(struct store *s, const struct referral_filter *f, json_t **docs,
+				int *total, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, f->oldest_first ? Q_REF_LIST_OLD : Q_REF_LIST_NEW, e);
+	enum rc rc = RC_IO;
+	int r;
+
+	*docs = json_array();
+	*total = 0;
+	if (st) {
+		sqlite3_bind_text(st, 1, f->provider_id ? f->provider_id : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, f->team ? f->team : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, f->status ? f->status : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, f->service_id ? f->service_id : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, f->crn ? f->crn : "", -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 6, f->include_drafts ? 1 : 0);
+		sqlite3_bind_int(st, 7, f->limit > 0 ? f->limit : 50);
+		sqlite3_bind_int(st, 8, f->offset);
+		sqlite3_bind_text(st, 9, f->reference ? f->reference : "", -1, SQLITE_STATIC);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+			json_t *doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
+
+			if (doc) {
+				json_object_set_new(doc, "version", json_integer(sqlite3_column_int(st, 1)));
+				json_array_append_new(*docs, doc);
+			}
+			*total = sqlite3_column_int(st, 2);
+		}
+		rc = r == SQLITE_DONE ? RC_OK : db_error(e, c->db, "referral list");
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_outbox_list(struct store *s, const char *kind, const char *recipient, int limit,
+			      json_t **out, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_OUTBOX_LIST, e);
+	enum rc rc = RC_IO;
+	int r;
+
+	*out = json_array();
+	if (st) {
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, recipient, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 3, limit);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW)
+			json_array_append_new(*out, json_pack("{s:I,s:I,s:s,s:o,s:I}",
+				"id", (json_int_t)sqlite3_column_int64(st, 0),
+				"referral", (json_int_t)sqlite3_column_int64(st, 1),
+				"kind", (const char *)sqlite3_column_text(st, 2),
+				"payload", json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL),
+				"created_at", (json_int_t)sqlite3_column_int64(st, 4)));
+		rc = r == SQLITE_DONE ? RC_OK : db_error(e, c->db, "outbox");
+		sqlite3_reset(st);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
+static enum rc sq_drafts_purge(struct store *s, int64_t older_than, int *purged, struct err *e)
+{
+	struct sqlite_store *ss = (struct sqlite_store *)s;
+	struct conn *c = borrow(ss);
+	sqlite3_stmt *st = stmt(c, Q_DRAFTS_PURGE, e);
+	enum rc rc = RC_IO;
+
+	*purged = 0;
+	if (st) {
+		sqlite3_bind_int64(st, 1, older_than);
+		rc = step_done(c, st, e);
+		if (!rc)
+			*purged = sqlite3_changes(c->db);
+	}
+	give_back(ss, c);
+	return rc;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -798,4 +1271,13 @@ const struct store_ops store_sqlite_ops = {
 	.service_edit = sq_service_edit,
 	.service_history = sq_service_history,
 	.backup = sq_backup,
+	.person_put = sq_person_put,
+	.person_get = sq_person_get,
+	.person_history = sq_person_history,
+	.referral_create = sq_referral_create,
+	.referral_get = sq_referral_get,
+	.referral_update = sq_referral_update,
+	.referral_list = sq_referral_list,
+	.outbox_list = sq_outbox_list,
+	.drafts_purge = sq_drafts_purge,
 };
