@@ -317,6 +317,34 @@ void api_referral_list(void *app, struct request *r)
 				    (int)page, "per_page", (int)per_page));
 }
 
+/* The profile to check, with `completed` extended by the services this
+ * person has completed referrals for: ratecard knows what it delivered
+ * (Through the Gate level one before level two). A new reference. */
+static json_t *with_completed(struct app *a, json_t *doc, json_t *profile)
+{
+	struct referral_filter f = { .crn = str(json_object_get(doc, "person"), "crn"),
+				     .status = "completed", .limit = 200 };
+	json_t *out = profile && json_is_object(profile) ? json_deep_copy(profile) : json_object();
+	json_t *list = NULL, *x, *completed = json_object_get(out, "completed");
+	struct err e = ERR_INIT;
+	int total;
+	size_t i;
+
+	if (a->store->ops->referral_list(a->store, &f, &list, &total, &e) || !json_array_size(list)) {
+		json_decref(list);
+		return out;
+	}
+	if (!json_is_array(completed)) {
+		completed = json_array();
+		json_object_set_new(out, "completed", completed);
+	}
+	json_array_foreach(list, i, x)
+		if (!strcmp(str(x, "outcome") ? str(x, "outcome") : "", "completed"))
+			json_array_append(completed, json_object_get(x, "service"));
+	json_decref(list);
+	return out;
+}
+
 /* The eligibility re-check when a referral is sent. Answers and returns -1
  * when the referral must not go (ineligible or unsuitable without an
  * override reason). */
@@ -334,7 +362,8 @@ static int recheck(struct app *a, struct request *r, json_t *doc, const struct s
 	if (!profile && !a->store->ops->person_get(a->store, str(json_object_get(doc, "person"), "crn"),
 						    &stored, &version, &e))
 		profile = json_object_get(stored, "profile");
-	if (profile_from_json(&p, profile ? profile : json_object(), &e)) {
+	profile = with_completed(a, doc, profile);
+	if (profile_from_json(&p, profile, &e)) {
 		profile_release(&p);
 		memset(&p, 0, sizeof(p));
 		if (profile_from_json(&p, json_object(), &e))
@@ -351,6 +380,7 @@ static int recheck(struct app *a, struct request *r, json_t *doc, const struct s
 				"text", s->crit[k].text, "outcome", truth_outcome_name((enum truth)outcomes[k])));
 	}
 	profile_release(&p);
+	json_decref(profile);
 	json_decref(stored);
 	check = json_pack("{s:s,s:o,s:o,s:s?}", "status", elig_status_name(st), "failed", failed,
 			  "to_confirm", unknown, "override_reason", override);

@@ -31,6 +31,7 @@ bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 declare -A password=(
 	[pat]=practitioner-secret-1 [kim]=provider-secret-1 [cam]=commissioner-secret-1
 	[cole]=court-secret-1 [fin]=finance-secret-1 [ada]=admin-secret-1 [lou]=lockout-secret-1
+	[kit]=provider-secret-2 [ed]=provider-secret-3 [pia]=practitioner-secret-2
 )
 adduser() { echo "${password[$1]}" | "$bin" user add --db "$db" --username "$1" --password-stdin "${@:2}" >/dev/null; }
 adduser pat --role practitioner --team "Kent North"
@@ -40,6 +41,9 @@ adduser cole --role court
 adduser fin --role finance
 adduser ada --role admin
 adduser lou --role practitioner
+adduser kit --role provider --provider kss-crc
+adduser ed --role provider --provider "Essex CRC"
+adduser pia --role practitioner --team "Essex South"
 
 "$bin" serve --db "$db" --listen "127.0.0.1:$port" >"$tmp/serve.out" 2>"$tmp/serve.log" &
 server=$!
@@ -47,7 +51,7 @@ for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.
 curl -sf "$base/healthz" >/dev/null || { echo "server did not start:"; cat "$tmp/serve.log"; exit 1; }
 
 declare -A token
-for u in pat kim cam cole fin ada; do
+for u in pat kim cam cole fin ada kit ed pia; do
 	token[$u]=$(curl -s -X POST "$base/api/v1/session" -d "{\"username\":\"$u\",\"password\":\"${password[$u]}\"}" | jq -r .token)
 	[ -n "${token[$u]}" ] && [ "${token[$u]}" != null ] || { echo "cannot sign in as $u"; exit 1; }
 done
