@@ -22,6 +22,7 @@ static const struct command {
 	{ "migrate", cmd_migrate, "apply pending database migrations" },
 	{ "backup", cmd_backup, "copy the database to a file" },
 	{ "restore", cmd_restore, "replace the database with a backup" },
+	{ "purge-drafts", cmd_purge_drafts, "delete unsent referral drafts older than N days (90)" },
 };
 
 static int usage(FILE *out)

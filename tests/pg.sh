@@ -23,9 +23,10 @@ dir=$(realpath -m -- "$2")
 data=$dir/data
 marker=$dir/.ratecard-test-pg
 
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
-[ -n "$bindir" ] && [ -x "$bindir/pg_ctl" ] ||
+bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
+if [ ! -x "$bindir/pg_ctl" ]; then
 	die "PostgreSQL is not installed (scripts/bootstrap --test installs the postgresql package)"
+fi
 
 # Run a server-side command as the cluster's owner.
 as_owner() {
@@ -38,6 +39,31 @@ as_owner() {
 
 running() {
 	[ -f "$data/PG_VERSION" ] && as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1
+}
+
+# Line 4 of postmaster.pid is the port.
+server_port() {
+	sed -n 4p "$data/postmaster.pid" 2>/dev/null
+}
+
+answers() {
+	local port
+	port=$(server_port)
+	[ -n "$port" ] && as_owner "$bindir/pg_isready" -q -h 127.0.0.1 -p "$port" -t 10
+}
+
+stop_server() {
+	local pid
+	[ -f "$data/PG_VERSION" ] || return 0
+	as_owner "$bindir/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+		as_owner "$bindir/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
+	if [ -f "$data/postmaster.pid" ]; then
+		pid=$(head -1 "$data/postmaster.pid")
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill -KILL "$pid" 2>/dev/null || true
+			sleep 1
+		fi
+	fi
 }
 
 port_free() {
@@ -83,11 +109,14 @@ init_cluster() {
 start() {
 	local port tries
 	if running; then
-		# line 4 of postmaster.pid is the port
-		[ -f "$dir/url" ] || printf 'postgresql://postgres@127.0.0.1:%s/postgres\n' \
-			"$(sed -n 4p "$data/postmaster.pid")" | as_owner tee "$dir/url" >/dev/null
-		print_url
-		return 0
+		if answers; then
+			printf 'postgresql://postgres@127.0.0.1:%s/postgres\n' "$(server_port)" |
+				as_owner tee "$dir/url" >/dev/null
+			print_url
+			return 0
+		fi
+		say "the server in $data does not answer; restarting it"
+		stop_server
 	fi
 	[ ${#dir} -lt 90 ] || die "$dir is too long for a Unix socket path; use a shorter directory"
 	init_cluster
@@ -113,18 +142,7 @@ start() {
 }
 
 stop() {
-	local pid
-	if [ -f "$data/PG_VERSION" ]; then
-		as_owner "$bindir/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 ||
-			as_owner "$bindir/pg_ctl" -D "$data" -m immediate -w -t 30 stop >/dev/null 2>&1 || true
-		if [ -f "$data/postmaster.pid" ]; then
-			pid=$(head -1 "$data/postmaster.pid")
-			if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-				kill -KILL "$pid" 2>/dev/null || true
-				sleep 1
-			fi
-		fi
-	fi
+	stop_server
 	# remove only what start made
 	if [ -f "$marker" ]; then
 		rm -rf -- "$dir"

@@ -84,6 +84,6 @@ void api_eligibility(void *app, struct request *r)
 out:
 	free(v);
 	cathandle_put(h);
-	profile_release(&p);
+	profile_clear(&p);
 	json_decref(body);
 }

@@ -69,13 +69,13 @@ static int apply_fields(struct request *r, json_t *doc, json_t *body, int creati
 		struct err e = ERR_INIT;
 
 		if (profile_from_json(&p, v, &e)) {
-			profile_release(&p);
+			profile_clear(&p);
 			err_prefix_field(&e, "profile");
 			http_fail(r, &e);
 			return -1;
 		}
 		/* region and area live in the profile, as profile.md has them */
-		profile_release(&p);
+		profile_clear(&p);
 		json_object_set(doc, "profile", v);
 	}
 	return 0;

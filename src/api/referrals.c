@@ -215,7 +215,7 @@ void api_referral_create(void *app, struct request *r)
 	app_audit(a, r, created ? "referral_create" : "referral_create_repeat", object, "");
 	http_json(r, created ? 201 : 200, present(doc, version, 1, now));
 out:
-	profile_release(&p);
+	profile_clear(&p);
 	json_decref(doc);
 	json_decref(body);
 	cathandle_put(h);
@@ -364,7 +364,7 @@ static int recheck(struct app *a, struct request *r, json_t *doc, const struct s
 		profile = json_object_get(stored, "profile");
 	profile = with_completed(a, doc, profile);
 	if (profile_from_json(&p, profile, &e)) {
-		profile_release(&p);
+		profile_clear(&p);
 		memset(&p, 0, sizeof(p));
 		if (profile_from_json(&p, json_object(), &e))
 			return -1;
@@ -379,7 +379,7 @@ static int recheck(struct app *a, struct request *r, json_t *doc, const struct s
 				s->crit[k].kind == CRIT_ELIGIBILITY ? "eligibility" : "not_suitable",
 				"text", s->crit[k].text, "outcome", truth_outcome_name((enum truth)outcomes[k])));
 	}
-	profile_release(&p);
+	profile_clear(&p);
 	json_decref(profile);
 	json_decref(stored);
 	check = json_pack("{s:s,s:o,s:o,s:s?}", "status", elig_status_name(st), "failed", failed,

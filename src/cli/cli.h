@@ -16,6 +16,7 @@ int cmd_import(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
+int cmd_purge_drafts(int argc, char **argv);
 
 struct store;
 /* Open the store at url (NULL: the default) and migrate it; 0 or an exit code. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "api/users.h"
 #include "cli/cli.h"
@@ -179,6 +180,44 @@ int cmd_user(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "add"))
 		return user_add(argc - 1, argv + 1);
 	return cli_usage("user add --username U --role ROLE [--provider P] [--team T] --password-stdin [--db URL]");
+}
+
+int cmd_purge_drafts(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' }, { "days", required_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *db = NULL;
+	long days = 90;
+	struct store *s;
+	struct err e = ERR_INIT;
+	int c, code, purged;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'n':
+			days = strtol(optarg, &end, 10);
+			if (*end || days < 0 || days > 100000)
+				return cli_usage("purge-drafts [--days N] [--db URL]");
+			break;
+		default: return cli_usage("purge-drafts [--days N] [--db URL]");
+		}
+	}
+	if (optind != argc)
+		return cli_usage("purge-drafts [--days N] [--db URL]");
+	if ((code = cli_open_store(&s, db)))
+		return code;
+	/* "older than 0 days" is every draft, up to this second */
+	if (s->ops->drafts_purge(s, (int64_t)time(NULL) - days * 86400 + (days ? 0 : 1), &purged, &e))
+		code = cli_report(&e);
+	else
+		printf("deleted %d unsent draft%s older than %ld days\n", purged, purged == 1 ? "" : "s", days);
+	store_close(s);
+	return code;
 }
 
 int cmd_backup(int argc, char **argv)

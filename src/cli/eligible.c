@@ -103,7 +103,7 @@ int cmd_eligible(int argc, char **argv)
 out:
 	free(v);
 	free(ids);
-	profile_release(&p);
+	profile_clear(&p);
 	buf_release(&in);
 	buf_release(&out);
 	if (loaded)

@@ -66,7 +66,7 @@ static enum rc screen_line(struct slice *sl, const char *line, size_t len, size_
 		return write_error(b, lineno, &e);
 	}
 	if (profile_parse(&p, line, len, &e)) {
-		profile_release(&p);
+		profile_clear(&p);
 		if (e.rc != RC_BAD_INPUT)
 			return e.rc;
 		sl->bad++;
@@ -89,7 +89,7 @@ static enum rc screen_line(struct slice *sl, const char *line, size_t len, size_
 	}
 	if (!rc)
 		rc = buf_adds(b, "}\n");
-	profile_release(&p);
+	profile_clear(&p);
 	return rc;
 }
 

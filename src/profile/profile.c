@@ -220,7 +220,7 @@ enum rc profile_parse(struct profile *p, const char *text, size_t len, struct er
 	return rc;
 }
 
-void profile_release(struct profile *p)
+void profile_clear(struct profile *p)
 {
 	free(p->ids[0].v);
 	free(p->ids[1].v);

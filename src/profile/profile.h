@@ -5,7 +5,7 @@
  * Three-valued from the start: a field is either known (its bit is set in
  * `known`) or unknown; null counts as absent. A present list is complete.
  * Strings point into the JSON document the profile keeps, so a profile owns
- * exactly one jansson reference and profile_release() drops it.
+ * exactly one jansson reference and profile_clear() drops it.
  */
 #ifndef PROFILE_PROFILE_H
 #define PROFILE_PROFILE_H
@@ -40,14 +40,15 @@ struct profile {
 /* Validate `obj` (a JSON object) as a profile and fill p. On RC_BAD_INPUT, e
  * names the field ("scores.ovp", "offences[2]") and what is wrong. Unknown
  * top-level or scores keys are refused so a typo never passes silently.
- * Takes its own reference to obj; call profile_release() either way. */
+ * Takes its own reference to obj; call profile_clear() either way. */
 enum rc profile_from_json(struct profile *p, json_t *obj, struct err *e) RC_MUST;
 
 /* Parse JSON text (len bytes) then profile_from_json(). */
 enum rc profile_parse(struct profile *p, const char *text, size_t len, struct err *e) RC_MUST;
 
-/* Drop the JSON reference; p may be reused after profile_from_json() again. */
-void profile_release(struct profile *p);
+/* Drop the JSON reference; p may be reused after profile_from_json() again.
+ * (Not profile_release(): libkrb5, which libpq loads, exports that name.) */
+void profile_clear(struct profile *p);
 
 /* The id string ("" when absent). */
 const char *profile_id(const struct profile *p);

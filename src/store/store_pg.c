@@ -278,7 +278,7 @@ static enum rc connect_conn(struct pg_store *ps, struct conn *c, struct err *e)
 	/* Entries before "dbname" are defaults the URL may override. A lock
 	 * waited for over 10 s fails the statement (RC_IO), as SQLite's busy
 	 * timeout does. GSSAPI encryption is off unless asked for: trying it
-	 * makes libkrb5 call its profile_release(), which src/profile's
+	 * makes libkrb5 call its profile_clear(), which src/profile's
 	 * function of the same name overrides in our binary: a crash. */
 	static const char *const keys[] = { "connect_timeout", "application_name", "gssencmode",
 					    "options", "dbname", NULL };
@@ -366,7 +366,7 @@ static enum rc exec_params(struct conn *c, const char *sql, int n, const char *c
 			   PGresult **out, struct err *e)
 {
 	PGresult *r = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
-	enum rc rc = result_rc(c, r, sql, e);
+	enum rc rc = result_rc(c, r, "running SQL", e);
 
 	if (out && !rc)
 		*out = r;
@@ -534,9 +534,15 @@ static enum rc migrate_next(struct conn *c, int *done, struct err *e)
 		*done = 1;
 		return commit(c, e);
 	}
-	for (const char *const *sql = migrations[have]; *sql; sql++)
-		if ((rc = exec_params(c, *sql, 0, NULL, NULL, e)))
+	for (const char *const *sql = migrations[have]; *sql; sql++) {
+		if ((rc = exec_params(c, *sql, 0, NULL, NULL, e))) {
+			char why[sizeof(e->msg)];
+
+			snprintf(why, sizeof(why), "%s", e ? e->msg : "");
+			err_set(e, rc, "database", "migration %d: %s", have + 1, why);
 			goto rollback;
+		}
+	}
 	params[0] = num(v, have + 1);
 	params[1] = num(now, (long long)time(NULL));
 	if ((rc = exec_params(c, "INSERT INTO schema_migrations VALUES ($1, $2)", 2, params, NULL, e)))
@@ -1281,7 +1287,8 @@ static enum rc idem_lookup(struct conn *c, const char *scope, const char *key, i
 	enum rc rc;
 
 	*id = 0;
-	if ((rc = run(c, Q_IDEM_GET, 2, params, &r, e)))
+	if ((rc = run(c, Q_IDEM_LOCK, 2, params, NULL, e)) ||
+	    (rc = run(c, Q_IDEM_GET, 2, params, &r, e)))
 		return rc;
 	if (PQntuples(r))
 		*id = col_int(r, 0, 0);

@@ -139,7 +139,7 @@ static const char *const migrations[] = {
 	"  crn TEXT NOT NULL REFERENCES people(crn), version INTEGER NOT NULL, doc TEXT NOT NULL,"
 	"  at INTEGER NOT NULL, by TEXT NOT NULL, PRIMARY KEY (crn, version));"
 	"CREATE TABLE referrals("
-	"  id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE, urn TEXT NOT NULL UNIQUE,"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT, reference TEXT NOT NULL UNIQUE, urn TEXT NOT NULL UNIQUE,"
 	"  version INTEGER NOT NULL, status TEXT NOT NULL, provider_id TEXT NOT NULL,"
 	"  service_id TEXT NOT NULL, team TEXT NOT NULL, crn TEXT NOT NULL, created_by TEXT NOT NULL,"
 	"  created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, doc TEXT NOT NULL);"

@@ -15,6 +15,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (profile_parse(&p, (const char *)data, size, &e))
 		assert(e.rc == RC_BAD_INPUT || e.rc == RC_NOMEM);
-	profile_release(&p);
+	profile_clear(&p);
 	return 0;
 }

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 		t = rule_eval(prog, &p);
 		assert(t <= TV_JUDGEMENT);
-		profile_release(&p);
+		profile_clear(&p);
 	}
 	rule_program_free(prog);
 	return 0;

@@ -44,13 +44,15 @@ done
 check "B serves A's edit within 3 s (saw '$seen', want '$want suspended')" '[ "$seen" = "$want suspended" ]'
 
 # both at once: concurrent edits through A and B never produce one version twice
+pids=()
 for port in $a $b; do
 	for i in $(seq 1 15); do
 		curl -s -o /dev/null -X PATCH -H "Authorization: Bearer $tok" "http://127.0.0.1:$port/api/v1/services/essex-crc/resolve" \
 			-d "{\"note\": \"race $port $i\"}" &
+		pids+=($!)
 	done
 done
-wait
+wait "${pids[@]}" # the servers are background jobs too
 curl -s -H "Authorization: Bearer $tok" "http://127.0.0.1:$a/api/v1/services/essex-crc/resolve/history" >"$tmp/h.json"
 check "versions stay contiguous under concurrent edits from two servers" \
 	'[ "$(jq "[.versions[].version] == [range(1; (.versions | length) + 1)]" "$tmp/h.json")" = true ]'

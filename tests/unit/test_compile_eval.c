@@ -149,13 +149,13 @@ static void run_eval_case(void **state)
 		fail_msg("%s: rule \"%s\" does not compile: %s: %s", c->name, c->rule, e.field, e.msg);
 	if (profile_parse(&p, c->profile, strlen(c->profile), &e)) {
 		rule_program_free(prog);
-		profile_release(&p);
+		profile_clear(&p);
 		fail_msg("%s: bad profile %s: %s: %s", c->name, c->profile, e.field, e.msg);
 	}
 	got = rule_eval(prog, &p);
 	again = rule_eval(prog, &p); /* pure: the same answer twice */
 	rule_program_free(prog);
-	profile_release(&p);
+	profile_clear(&p);
 	assert_int_equal(got, again);
 	if (strcmp(truth_outcome_name(got), c->outcome))
 		fail_msg("%s: \"%s\" on %s: expected %s, got %s", c->name, c->rule, c->profile,
@@ -307,7 +307,7 @@ static void test_instruction_limit(void **state)
 	assert_string_equal(e.field, "column 1");
 	assert_string_equal(e.msg, "rule is too long");
 	buf_release(&src);
-	profile_release(&p);
+	profile_clear(&p);
 }
 
 /* More than 65535 strings is too long as well (instructions index them
@@ -419,7 +419,7 @@ static void test_shared_program(void **state)
 		for (int i = 4; i >= 0; i--)
 			assert_int_equal(rule_eval(prog, &p[i]), t[i].want);
 	for (int i = 0; i < 5; i++)
-		profile_release(&p[i]);
+		profile_clear(&p[i]);
 	rule_program_free(prog);
 }
 

@@ -126,7 +126,7 @@ static void run_case(void **state)
 	if (strcmp(elig_status_name(st), c->status))
 		fail_msg("%s: %s: expected %s, got %s", c->name, c->service, c->status,
 			 elig_status_name(st));
-	profile_release(&p);
+	profile_clear(&p);
 }
 
 static int by_name(const struct dirent **a, const struct dirent **b)

@@ -41,7 +41,7 @@ static void parse_ok(struct profile *p, const char *json)
 	struct err e = ERR_INIT;
 
 	if (profile_parse(p, json, strlen(json), &e)) {
-		profile_release(p);
+		profile_clear(p);
 		fail_msg("%s: %s: %s", json, e.field, e.msg);
 	}
 }
@@ -88,13 +88,13 @@ static void test_spec_example(void **state)
 	assert_int_equal(p.v[PF_NEEDS].set, set_of(PF_NEEDS, needs));
 	assert_int_equal(p.v[PF_FLAGS].set, 0);
 	assert_int_equal(profile_ids(&p, PF_COMPLETED)->n, 0);
-	profile_release(&p);
+	profile_clear(&p);
 	/* released means empty and reusable */
 	assert_int_equal(p.known, 0);
 	assert_null(p.doc);
 	parse_ok(&p, "{\"age\": 40}");
 	assert_int_equal(p.known, BIT(PF_AGE));
-	profile_release(&p);
+	profile_clear(&p);
 }
 
 /* Every field of the spec, with the types it names. */
@@ -161,7 +161,7 @@ static void test_every_field(void **state)
 	ids = profile_ids(&p, PF_VULNERABILITIES);
 	assert_int_equal(ids->n, 1);
 	assert_string_equal(ids->v[0], "anything at all");
-	profile_release(&p);
+	profile_clear(&p);
 }
 
 /* Numbers: whole numbers written as reals are whole; the ranges are inclusive. */
@@ -190,7 +190,7 @@ static void test_numbers(void **state)
 		assert_int_equal(p.known, BIT(t[i].field));
 		if (p.v[t[i].field].num != t[i].value)
 			fail_msg("%s: %g", t[i].json, p.v[t[i].field].num);
-		profile_release(&p);
+		profile_clear(&p);
 	}
 }
 
@@ -220,7 +220,7 @@ static void test_null_is_absent(void **state)
 		assert_false(p.region_inferred);
 		assert_string_equal(profile_id(&p), "");
 		assert_int_equal(profile_ids(&p, PF_COMPLETED)->n, 0);
-		profile_release(&p);
+		profile_clear(&p);
 	}
 }
 
@@ -263,7 +263,7 @@ static void test_region_from_area(void **state)
 		known = PROFILE_KNOWN(&p, PF_REGION);
 		region = p.v[PF_REGION].e;
 		inferred = p.region_inferred;
-		profile_release(&p);
+		profile_clear(&p);
 		if (!t[i].region) {
 			if (known)
 				fail_msg("%s: region %s inferred, expected none", t[i].json,
@@ -398,7 +398,7 @@ static void test_malformed(void **state)
 		enum rc rc = profile_parse(&p, c->json, strlen(c->json), &e);
 
 		/* whatever happened, release must be safe and leave nothing behind */
-		profile_release(&p);
+		profile_clear(&p);
 		if (rc != RC_BAD_INPUT || e.rc != RC_BAD_INPUT) {
 			print_error("%s: rc %d, expected bad_input\n", c->json, rc);
 			bad++;
@@ -426,11 +426,11 @@ static void test_sizes(void **state)
 	assert_int_equal(buf_adds(&b, "\"}"), RC_OK);
 	assert_int_equal(profile_parse(&p, b.data, b.len, &e), RC_OK);
 	assert_int_equal(strlen(p.v[PF_PRISON].text), 200);
-	profile_release(&p);
+	profile_clear(&p);
 	b.len -= 2;
 	assert_int_equal(buf_adds(&b, "x\"}"), RC_OK);
 	assert_int_equal(profile_parse(&p, b.data, b.len, &e), RC_BAD_INPUT);
-	profile_release(&p);
+	profile_clear(&p);
 	assert_string_equal(e.field, "prison");
 	assert_string_equal(e.msg, "is longer than 200 characters");
 
@@ -443,12 +443,12 @@ static void test_sizes(void **state)
 	assert_int_equal(profile_parse(&p, b.data, b.len, &e), RC_OK);
 	assert_int_equal(profile_ids(&p, PF_COMPLETED)->n, 1000);
 	assert_string_equal(profile_ids(&p, PF_COMPLETED)->v[999], "p/s999");
-	profile_release(&p);
+	profile_clear(&p);
 	b.len -= 2;
 	assert_int_equal(buf_adds(&b, ",\"p/s1000\"]}"), RC_OK);
 	err_clear(&e);
 	assert_int_equal(profile_parse(&p, b.data, b.len, &e), RC_BAD_INPUT);
-	profile_release(&p);
+	profile_clear(&p);
 	assert_string_equal(e.field, "completed");
 	assert_string_equal(e.msg, "has more than 1000 entries");
 
@@ -461,12 +461,12 @@ static void test_sizes(void **state)
 	assert_int_equal(profile_parse(&p, b.data, b.len, &e), RC_OK);
 	assert_int_equal(p.v[PF_OFFENCES].set,
 			 BIT(vocab(PF_OFFENCES, "fraud")) | BIT(vocab(PF_OFFENCES, "arson")));
-	profile_release(&p);
+	profile_clear(&p);
 	buf_release(&b);
 }
 
 /* profile_from_json takes its own reference: the caller may drop theirs,
- * and the strings stay valid until profile_release. */
+ * and the strings stay valid until profile_clear. */
 static void test_from_json_reference(void **state)
 {
 	json_error_t je;
@@ -483,7 +483,7 @@ static void test_from_json_reference(void **state)
 	assert_string_equal(profile_id(&p), "X9");
 	assert_string_equal(p.v[PF_PRISON].text, "HMP Elmley");
 	assert_string_equal(profile_ids(&p, PF_COMPLETED)->v[0], "a/b");
-	profile_release(&p);
+	profile_clear(&p);
 
 	/* a text value with a NUL inside, which only a json_t built in code can hold */
 	obj = json_pack("{s:s%}", "area", "Ke\0nt", (size_t)5);
@@ -491,14 +491,14 @@ static void test_from_json_reference(void **state)
 	assert_int_equal(profile_from_json(&p, obj, &e), RC_BAD_INPUT);
 	assert_string_equal(e.field, "area");
 	assert_string_equal(e.msg, "contains a NUL character");
-	profile_release(&p);
+	profile_clear(&p);
 	json_decref(obj);
 
 	/* not an object: refused, and release is still safe */
 	obj = json_array();
 	assert_int_equal(profile_from_json(&p, obj, &e), RC_BAD_INPUT);
 	assert_string_equal(e.field, "profile");
-	profile_release(&p);
+	profile_clear(&p);
 	assert_int_equal(obj->refcount, 1);
 	json_decref(obj);
 }
@@ -513,9 +513,9 @@ static void test_length_bounded(void **state)
 	(void)state;
 	assert_int_equal(profile_parse(&p, text, 11, &e), RC_OK);
 	assert_true(p.v[PF_AGE].num == 30);
-	profile_release(&p);
+	profile_clear(&p);
 	assert_int_equal(profile_parse(&p, text, 10, &e), RC_BAD_INPUT);
-	profile_release(&p);
+	profile_clear(&p);
 	assert_int_equal(strncmp(e.field, "column ", 7), 0);
 }
 

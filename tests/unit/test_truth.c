@@ -227,7 +227,7 @@ static void test_through_evaluator(void **state)
 			}
 		}
 	}
-	profile_release(&p);
+	profile_clear(&p);
 	assert_int_equal(bad, 0);
 }
 
