@@ -312,17 +312,23 @@ static enum rc sq_migrate(struct store *s, struct err *e)
 		      "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL); COMMIT;", e);
 	if (rc)
 		goto out;
-	if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
-			       &st, NULL) != SQLITE_OK) {
-		rc = db_error(e, c->db, "reading migrations");
-		goto out;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		have = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	for (int v = have; v < (int)(sizeof(migrations) / sizeof(migrations[0])); v++) {
+	for (int v = 0; v < (int)(sizeof(migrations) / sizeof(migrations[0])); v++) {
+		/* read what is applied inside the write lock: two processes
+		 * opening a new file at once must not both apply a migration */
 		if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
 			goto out;
+		if (sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_migrations",
+				       -1, &st, NULL) != SQLITE_OK) {
+			rc = db_error(e, c->db, "reading migrations");
+			exec_sql(c, "ROLLBACK", NULL);
+			goto out;
+		}
+		have = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+		sqlite3_finalize(st);
+		if (have > v) {
+			exec_sql(c, "COMMIT", NULL);
+			continue;
+		}
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations VALUES (%d, %lld)", v + 1,
 			 (long long)time(NULL));
 		if ((rc = exec_sql(c, migrations[v], e)) || (rc = exec_sql(c, sql, e))) {
