@@ -2,8 +2,8 @@
  * session.c - signing in and out.
  *
  * Failed sign-ins for one account are slowed, then the account is locked:
- * from the third consecutive failure each one holds the account for 1, 2,
- * 4... seconds (answering 429 with Retry-After meanwhile, without checking
+ * from the third consecutive failure each one holds the account for 5, 10
+ * seconds (answering 429 with Retry-After meanwhile, without checking
  * the password), and the fifth locks it for 15 minutes. Every attempt is
  * audited. An unknown username costs the same time as a wrong password.
  */
@@ -68,7 +68,7 @@ void api_session_create(void *app, struct request *r)
 	if (!auth_check_password(password, u.pwhash)) {
 		int failures = u.failed_logins + 1;
 		int64_t until = failures >= LOCK_AFTER ? now + LOCK_SECONDS
-			: failures >= SLOW_FROM ? now + (1 << (failures - SLOW_FROM)) : 0;
+			: failures >= SLOW_FROM ? now + (5 << (failures - SLOW_FROM)) : 0;
 
 		if (a->store->ops->user_login_result(a->store, u.id, 0, until, &e)) {
 			http_fail(r, &e);
