@@ -8,12 +8,15 @@
 #include "api/app.h"
 #include "core/log.h"
 #include "http/auth.h"
+#include "web/tmpl.h"
+#include "web/web.h"
 
 #define PRACTITIONER ROLE_BIT(ROLE_PRACTITIONER)
 #define COMMISSIONER ROLE_BIT(ROLE_COMMISSIONER)
 #define ADMIN ROLE_BIT(ROLE_ADMIN)
 #define PROVIDER ROLE_BIT(ROLE_PROVIDER)
 #define REFERRAL_PARTIES (PRACTITIONER | PROVIDER | ADMIN)
+#define PAGE(method, path, roles, fn) { { method, path }, roles, fn, HTTP_PAGE }
 
 const struct http_route api_routes[] = {
 	{ { "GET", "/healthz" }, ROLES_PUBLIC, api_health },
@@ -41,6 +44,34 @@ const struct http_route api_routes[] = {
 	{ { "PATCH", "/api/v1/people/{crn}" }, PRACTITIONER | ADMIN, api_person_update },
 	{ { "GET", "/api/v1/people/{crn}/history" }, PRACTITIONER | ADMIN, api_person_history },
 	{ { "POST", "/api/v1/people/{crn}/events" }, PRACTITIONER | ADMIN, api_person_event },
+
+	/* the pages (web/templates), signed in by the session cookie */
+	PAGE("GET", "/", ROLES_PUBLIC, web_home),
+	PAGE("GET", "/sign-in", ROLES_PUBLIC, web_sign_in_form),
+	PAGE("POST", "/sign-in", ROLES_PUBLIC, web_sign_in),
+	PAGE("POST", "/sign-out", ROLES_ANY_SIGNED_IN, web_sign_out),
+	PAGE("GET", "/accessibility", ROLES_PUBLIC, web_accessibility),
+	PAGE("GET", "/services", ROLES_ANY_SIGNED_IN, web_services),
+	PAGE("GET", "/services/{provider}/{service}", ROLES_ANY_SIGNED_IN, web_service),
+	PAGE("GET", "/services/{provider}/{service}/edit", COMMISSIONER | ADMIN, web_service_edit_form),
+	PAGE("POST", "/services/{provider}/{service}/edit", COMMISSIONER | ADMIN, web_service_edit),
+	PAGE("GET", "/eligibility", ROLES_ANY_SIGNED_IN, web_eligibility_form),
+	PAGE("POST", "/eligibility", ROLES_ANY_SIGNED_IN, web_eligibility),
+	PAGE("GET", "/referrals/new", PRACTITIONER, web_referral_new),
+	PAGE("POST", "/referrals/new", PRACTITIONER, web_referral_start),
+	PAGE("GET", "/referrals", REFERRAL_PARTIES, web_referrals),
+	PAGE("GET", "/referrals/{id}", REFERRAL_PARTIES, web_referral),
+	PAGE("GET", "/referrals/{id}/details", PRACTITIONER, web_referral_details_form),
+	PAGE("POST", "/referrals/{id}/details", PRACTITIONER, web_referral_details),
+	PAGE("GET", "/referrals/{id}/check", PRACTITIONER, web_referral_check),
+	PAGE("POST", "/referrals/{id}/send", PRACTITIONER, web_referral_send),
+	PAGE("GET", "/referrals/{id}/sent", PRACTITIONER, web_referral_sent),
+	PAGE("GET", "/referrals/{id}/actions/{action}", REFERRAL_PARTIES, web_referral_action_form),
+	PAGE("POST", "/referrals/{id}/actions/{action}", REFERRAL_PARTIES, web_referral_action),
+	PAGE("POST", "/referrals/{id}/notes", PRACTITIONER | PROVIDER, web_referral_note),
+	PAGE("POST", "/referrals/{id}/allocation", PROVIDER, web_referral_allocate),
+	PAGE("GET", "/people", PRACTITIONER | ADMIN, web_people),
+	PAGE("GET", "/people/{crn}", PRACTITIONER | ADMIN, web_person),
 };
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
 
@@ -100,6 +131,7 @@ void app_release(struct app *a)
 {
 	cathandle_put(a->cat);
 	body_cache_free(a->cache);
+	tmpl_set_free(a->templates);
 	pthread_mutex_destroy(&a->lock);
 }
 
@@ -149,6 +181,15 @@ void app_authenticate(void *app, struct request *r)
 	struct err e = ERR_INIT;
 	enum rc rc;
 
+	if (!h && r->is_page) {
+		/* a browser: the session cookie; a bad or ended one is nobody */
+		const char *token = http_cookie(r, WEB_SESSION_COOKIE);
+
+		if (token && !auth_token_hash(token, r->token_hash) &&
+		    !a->store->ops->session_user(a->store, r->token_hash, (int64_t)time(NULL), &r->user, &e))
+			r->authenticated = 1;
+		return;
+	}
 	if (!h)
 		return;
 	if (strncmp(h, "Bearer ", 7) || auth_token_hash(h + 7, r->token_hash)) {

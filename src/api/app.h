@@ -31,6 +31,7 @@ struct app {
 	int64_t checked_us;
 	struct body_cache *cache;
 	int session_hours;
+	struct tmpl_set *templates;    /* the pages' templates (NULL: API only) */
 };
 
 extern const struct http_route api_routes[];

@@ -255,6 +255,8 @@ static int check_availability(struct request *r, json_t *av)
 		return -1;
 	}
 	json_object_foreach(av, key, v) {
+		if (json_is_null(v))
+			continue; /* merge-patch: removes the key */
 		if (!strcmp(key, "regions")) {
 			if (check_strings(r, v, "availability.regions", field_regions))
 				return -1;
@@ -395,8 +397,24 @@ void api_service_edit(void *app, struct request *r)
 	json_object_del(data, "_version");
 	if ((v = json_object_get(body, "prices")))
 		json_object_set(data, "prices", v);
-	if ((v = json_object_get(body, "availability")))
-		json_object_set(data, "availability", v);
+	if ((v = json_object_get(body, "availability"))) {
+		/* merge-patch (RFC 7396): keys sent replace, null removes, the rest stay */
+		json_t *av = json_object_get(data, "availability"), *x;
+		void *tmp;
+
+		if (!json_is_object(av)) {
+			av = json_object();
+			json_object_set_new(data, "availability", av);
+		}
+		json_object_foreach_safe(v, tmp, key, x) {
+			if (json_is_null(x))
+				json_object_del(av, key);
+			else
+				json_object_set(av, key, x);
+		}
+		if (!json_object_size(av))
+			json_object_del(data, "availability");
+	}
 	if (a->store->ops->service_edit(a->store, s->id, version, data, status, r->user.username, note,
 					&new_version, &e)) {
 		http_fail(r, &e);

@@ -18,6 +18,9 @@
 #include "core/log.h"
 #include "http/auth.h"
 #include "http/server.h"
+#include "http/static.h"
+#include "web/tmpl.h"
+#include "web/web.h"
 
 #define DRAFT_DAYS 90
 
@@ -55,16 +58,34 @@ static void *purge_drafts(void *arg)
 	return NULL;
 }
 
-static const char serve_usage[] = "serve [--db URL] [--listen ADDR:PORT] [--threads N] [--quiet]";
+static const char serve_usage[] =
+	"serve [--db URL] [--listen ADDR:PORT] [--threads N] [--templates DIR] [--assets DIR] [--quiet]";
+
+/* The pages' templates and assets. Missing ones leave the JSON API running
+ * and say so: a deployment may serve only the API. */
+static void load_web(struct app *app, struct static_files **assets, const char *tdir,
+		     const char *adir)
+{
+	struct err e = ERR_INIT;
+
+	if (tmpl_load_dir(&app->templates, tdir, &e))
+		fprintf(stderr, "ratecard: no web pages: %s\n", e.msg);
+	e = (struct err)ERR_INIT;
+	if (static_load(assets, adir, "/assets/", &e))
+		fprintf(stderr, "ratecard: no /assets/ (run make to build them): %s\n", e.msg);
+}
 
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' }, { "listen", required_argument, NULL, 'l' },
 		{ "threads", required_argument, NULL, 't' }, { "catalogue", required_argument, NULL, 'c' },
-		{ "quiet", no_argument, NULL, 'q' }, { NULL, 0, NULL, 0 }
+		{ "quiet", no_argument, NULL, 'q' }, { "templates", required_argument, NULL, 'T' },
+		{ "assets", required_argument, NULL, 'A' }, { NULL, 0, NULL, 0 }
 	};
 	const char *db = NULL, *listen = "127.0.0.1:8080", *dir = NULL;
+	const char *tdir = RATECARD_TEMPLATES, *adir = RATECARD_ASSETS;
+	struct static_files *assets = NULL;
 	struct store *s = NULL;
 	struct http_server *srv = NULL;
 	struct app app;
@@ -85,6 +106,8 @@ int cmd_serve(int argc, char **argv)
 		case 't': threads = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'c': dir = optarg; break;
 		case 'q': log_set_access(0); break;
+		case 'T': tdir = optarg; break;
+		case 'A': adir = optarg; break;
 		default: return cli_usage(serve_usage);
 		}
 	}
@@ -112,7 +135,8 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	app_up = 1;
-	ha = (struct http_app){ &app, api_routes, api_nroutes, app_authenticate };
+	load_web(&app, &assets, tdir, adir);
+	ha = (struct http_app){ &app, api_routes, api_nroutes, app_authenticate, assets, web_page_error };
 	if (http_server_start(&srv, listen, threads, &ha, &e)) {
 		code = cli_report(&e);
 		goto out;
@@ -120,9 +144,10 @@ int cmd_serve(int argc, char **argv)
 	printf("ratecard is serving %zu services on http://%s (database: %s)\n",
 	       app.cat->cat.nservices, listen, s->ops->name);
 	printf("sign in: create an account with\n"
-	       "  echo 'a-long-password' | ratecard user add --username NAME --role practitioner --password-stdin%s%s\n"
-	       "then POST /api/v1/session {\"username\": NAME, \"password\": ...} for a token\n",
-	       db ? " --db " : "", db ? db : "");
+	       "  echo 'a-long-password' | ratecard user add --username NAME --role practitioner --team TEAM --password-stdin%s%s\n"
+	       "then open http://%s/sign-in in a browser, or POST /api/v1/session "
+	       "{\"username\": NAME, \"password\": ...} for an API token\n",
+	       db ? " --db " : "", db ? db : "", listen);
 	fflush(stdout);
 	log_message("serve", "listening on %s", listen);
 	purger.store = s;
@@ -142,6 +167,7 @@ int cmd_serve(int argc, char **argv)
 out:
 	if (app_up)
 		app_release(&app);
+	static_free(assets);
 	store_close(s);
 	return code;
 }

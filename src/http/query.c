@@ -55,14 +55,22 @@ long query_decode(const char *s, size_t len, char *out, int plus_is_space)
 	return (long)o;
 }
 
-enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a, struct err *e)
+static enum rc parse(struct query *q, const char *s, size_t len, struct arena *a,
+		     size_t max_params, size_t max_len, const char *what, struct err *e)
 {
-	size_t i = 0;
+	size_t i = 0, pieces = 1;
 
 	q->n = 0;
-	if (len > QUERY_MAX_LEN)
-		return err_set(e, RC_BAD_INPUT, "query", "the query string is longer than %d bytes",
-			       QUERY_MAX_LEN);
+	q->p = NULL;
+	if (len > max_len)
+		return err_set(e, RC_BAD_INPUT, what, "the %s is longer than %zu bytes", what, max_len);
+	for (size_t k = 0; k < len; k++)
+		pieces += s[k] == '&';
+	if (pieces > max_params)
+		pieces = max_params + 1;
+	q->p = arena_alloc(a, pieces * sizeof(*q->p));
+	if (!q->p)
+		return err_set(e, RC_NOMEM, "", "out of memory");
 	while (i < len) {
 		const char *piece = s + i, *amp = memchr(piece, '&', len - i);
 		size_t plen = amp ? (size_t)(amp - piece) : len - i;
@@ -73,23 +81,33 @@ enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a,
 		i += plen + 1;
 		if (!plen)
 			continue;
-		if (q->n == QUERY_MAX_PARAMS)
-			return err_set(e, RC_BAD_INPUT, "query", "more than %d parameters",
-				       QUERY_MAX_PARAMS);
+		if (q->n == max_params)
+			return err_set(e, RC_BAD_INPUT, what, "more than %zu parameters", max_params);
 		key = arena_alloc(a, klen + 1);
 		val = arena_alloc(a, plen - klen + 1);
 		if (!key || !val)
 			return err_set(e, RC_NOMEM, "", "out of memory");
 		if (query_decode(piece, klen, key, 1) < 0)
-			return err_set(e, RC_BAD_INPUT, "query", "a parameter name is not valid percent-encoded UTF-8");
+			return err_set(e, RC_BAD_INPUT, what, "a parameter name is not valid percent-encoded UTF-8");
 		if (query_decode(eq ? eq + 1 : piece + plen, eq ? plen - klen - 1 : 0, val, 1) < 0)
-			return err_set(e, RC_BAD_INPUT, key[0] ? key : "query",
+			return err_set(e, RC_BAD_INPUT, key[0] ? key : what,
 				       "not valid percent-encoded UTF-8");
 		q->p[q->n].key = key;
 		q->p[q->n].value = val;
 		q->n++;
 	}
 	return RC_OK;
+}
+
+enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a, struct err *e)
+{
+	return parse(q, s, len, a, QUERY_MAX_PARAMS, QUERY_MAX_LEN, "query", e);
+}
+
+enum rc query_parse_form(struct query *q, const char *s, size_t len, struct arena *a,
+			 struct err *e)
+{
+	return parse(q, s, len, a, FORM_MAX_PARAMS, FORM_MAX_LEN, "form", e);
 }
 
 const char *query_get(const struct query *q, const char *key)

@@ -15,19 +15,27 @@
 
 #define QUERY_MAX_PARAMS 32
 #define QUERY_MAX_LEN 2048
+#define FORM_MAX_PARAMS 512      /* a submitted form: the profile has many boxes */
+#define FORM_MAX_LEN (256 * 1024)
 
 struct query_param {
 	const char *key, *value;
 };
 
 struct query {
-	struct query_param p[QUERY_MAX_PARAMS];
+	struct query_param *p;   /* in the arena */
 	size_t n;
 };
 
-/* Parse len bytes (without the leading '?'). */
+/* Parse len bytes (without the leading '?'): at most QUERY_MAX_PARAMS
+ * parameters and QUERY_MAX_LEN bytes. */
 enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a,
 		    struct err *e) RC_MUST;
+
+/* The same for an application/x-www-form-urlencoded body, with the larger
+ * FORM_ limits. */
+enum rc query_parse_form(struct query *q, const char *s, size_t len, struct arena *a,
+			 struct err *e) RC_MUST;
 
 /* The value of the last parameter named key, or NULL. */
 const char *query_get(const struct query *q, const char *key);

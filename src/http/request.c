@@ -98,3 +98,26 @@ const char *http_header(struct request *r, const char *name)
 {
 	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
+
+const char *http_cookie(struct request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+}
+
+void http_redirect(struct request *r, const char *location)
+{
+	buf_reset(&r->out);
+	r->location = arena_strdup(&r->arena, location);
+	r->content_type = "text/plain; charset=utf-8";
+	http_raw(r, 303);
+}
+
+void http_set_cookie(struct request *r, const char *cookie)
+{
+	for (size_t i = 0; i < sizeof(r->set_cookie) / sizeof(r->set_cookie[0]); i++) {
+		if (!r->set_cookie[i]) {
+			r->set_cookie[i] = arena_strdup(&r->arena, cookie);
+			return;
+		}
+	}
+}

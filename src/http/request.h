@@ -45,6 +45,12 @@ struct request {
 	const char *content_type;
 	const char *allow;           /* for 405 */
 	int retry_after;             /* seconds, for 429; 0 = none */
+	const char *cache_control;   /* NULL: no-store */
+	const char *etag;
+	const char *location;        /* for redirects */
+	const char *set_cookie[2];
+	int is_page;                 /* an HTML page route: errors as pages */
+	const char *csrf;            /* the page's CSRF token, once worked out */
 	size_t bytes;
 	int responded;
 };
@@ -70,6 +76,15 @@ void http_fail(struct request *r, const struct err *e);
 
 /* The value of a request header, or NULL. */
 const char *http_header(struct request *r, const char *name);
+
+/* The value of a cookie the request sent, or NULL. */
+const char *http_cookie(struct request *r, const char *name);
+
+/* Answer 303 See Other to location (copied into the arena). */
+void http_redirect(struct request *r, const char *location);
+
+/* Add a Set-Cookie header (copied into the arena); at most two. */
+void http_set_cookie(struct request *r, const char *cookie);
 
 int64_t http_now_us(void);
 

@@ -20,6 +20,13 @@
 #include "core/log.h"
 #include "http/cache.h"
 #include "http/server.h"
+#include "http/static.h"
+
+/* Scripts, styles, fonts and images only from this origin, no inline script
+ * or style, no framing, forms post only here. */
+#define CSP "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+	    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; " \
+	    "form-action 'self'; frame-ancestors 'none'"
 
 struct http_server {
 	struct MHD_Daemon *d;
@@ -123,7 +130,17 @@ static enum MHD_Result send_response(struct request *r)
 		return MHD_NO;
 	MHD_add_response_header(resp, "Content-Type", r->content_type);
 	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	MHD_add_response_header(resp, "Cache-Control", r->cache_control ? r->cache_control : "no-store");
+	MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+	MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	if (r->etag)
+		MHD_add_response_header(resp, "ETag", r->etag);
+	if (r->location)
+		MHD_add_response_header(resp, "Location", r->location);
+	for (size_t i = 0; i < sizeof(r->set_cookie) / sizeof(r->set_cookie[0]); i++)
+		if (r->set_cookie[i])
+			MHD_add_response_header(resp, "Set-Cookie", r->set_cookie[i]);
 	if (r->allow)
 		MHD_add_response_header(resp, "Allow", r->allow);
 	if (r->status == 401)
@@ -139,23 +156,44 @@ static enum MHD_Result send_response(struct request *r)
 	return ok;
 }
 
+/* Paths outside the API answer as pages when nothing matched them. */
+static int api_path(const char *path)
+{
+	return !strncmp(path, "/api/", 5) || !strcmp(path, "/healthz");
+}
+
+static void deny(const struct http_app *app, struct request *r, int status, const char *code,
+		 const char *field, const char *msg)
+{
+	if (r->is_page && app->page_error)
+		app->page_error(app->app, r, status, msg);
+	else
+		http_error(r, status, code, field, "%s", msg);
+}
+
 static void dispatch(struct http_server *s, struct request *r)
 {
 	const struct http_app *app = &s->app;
-	int i = router_match(app->routes, app->nroutes, sizeof(app->routes[0]), r->method, r->path,
-			     &r->arena, &r->match);
+	int i;
 	const struct http_route *route;
+	char msg[96];
 
+	if (static_serve(app->assets, r))
+		return;
+	i = router_match(app->routes, app->nroutes, sizeof(app->routes[0]), r->method, r->path,
+			 &r->arena, &r->match);
+	r->is_page = i >= 0 ? !!(app->routes[i].flags & HTTP_PAGE) : !api_path(r->path);
 	if (i == ROUTER_BAD_PATH) {
-		http_error(r, 400, "bad_input", "path", "the path is not valid");
+		deny(app, r, 400, "bad_input", "path", "the path is not valid");
 		return;
 	}
 	if (i == ROUTER_NO_ROUTE) {
-		http_error(r, 404, "not_found", "path", "no such resource");
+		deny(app, r, 404, "not_found", "path", "no such resource");
 		return;
 	}
 	if (i == ROUTER_WRONG_METHOD) {
-		http_error(r, 405, "method_not_allowed", "method", "%s is not allowed here", r->method);
+		snprintf(msg, sizeof(msg), "%s is not allowed here", r->method);
+		deny(app, r, 405, "method_not_allowed", "method", msg);
 		return;
 	}
 	route = &app->routes[i];
@@ -164,12 +202,13 @@ static void dispatch(struct http_server *s, struct request *r)
 		return;
 	if (route->roles != ROLES_PUBLIC) {
 		if (!r->authenticated) {
-			http_error(r, 401, "unauthorised", "Authorization", "sign in first: send Authorization: Bearer TOKEN");
+			deny(app, r, 401, "unauthorised", "Authorization",
+			     "sign in first: send Authorization: Bearer TOKEN");
 			return;
 		}
 		if (!(route->roles & ROLE_BIT(r->user.role))) {
-			http_error(r, 403, "forbidden", "", "the %s role may not do this",
-				   role_name(r->user.role));
+			snprintf(msg, sizeof(msg), "the %s role may not do this", role_name(r->user.role));
+			deny(app, r, 403, "forbidden", "", msg);
 			return;
 		}
 	}

@@ -19,11 +19,19 @@
 #define ROLES_ANY_SIGNED_IN ((1u << ROLE_COUNT) - 1)
 #define ROLES_PUBLIC 0u
 
+/* Route flags. A page is HTML for a browser: its caller is signed in by the
+ * session cookie, nobody signed in is sent to the sign-in page, and errors
+ * are pages too. API routes take only "Authorization: Bearer". */
+#define HTTP_PAGE 1u
+
 struct http_route {
 	struct route_pattern p;      /* first: the router walks these */
 	unsigned roles;              /* ROLES_PUBLIC, or the roles allowed */
 	void (*fn)(void *app, struct request *r);
+	unsigned flags;              /* HTTP_PAGE */
 };
+
+struct static_files;
 
 struct http_app {
 	void *app;
@@ -32,6 +40,11 @@ struct http_app {
 	/* Set r->user and r->authenticated from the request's credentials;
 	 * may answer (e.g. 401 for an expired token) by setting r->responded. */
 	void (*authenticate)(void *app, struct request *r);
+	/* Files served as they are under their prefix (may be NULL). */
+	const struct static_files *assets;
+	/* Answer a page request that failed before its handler ran: 401 (send
+	 * to sign-in), 403, 404, 405, 400 (may be NULL: JSON errors then). */
+	void (*page_error)(void *app, struct request *r, int status, const char *message);
 };
 
 struct http_server;
