@@ -8,7 +8,8 @@ start_server() {
 	local port=$1
 	"$bin" serve --db "$db" --listen "127.0.0.1:$port" --quiet >"$tmp/serve-$port.out" 2>"$tmp/serve-$port.log" &
 	eval "server_pid_$port=$!"
-	for _ in $(seq 1 100); do
+	# up to 30 s: an ASan build on a loaded two-core machine starts slowly
+	for _ in $(seq 1 300); do
 		curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && return 0
 		sleep 0.1
 	done
