@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 #include "store/store.h"
+#include "store/store_int.h"
 
 /* Two servers (2 x 8) plus tools and tests stay far below PostgreSQL's
  * default max_connections of 100; connections open only when needed. */
@@ -45,7 +46,7 @@ enum stmt_id {
 	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
 	Q_GENERATION, Q_LOCK_CATALOGUE, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
 	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
-	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS, Q_REF_LIST_NEW, Q_REF_LIST_OLD,
+	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS,
 	Q_REF_SETDOC, Q_IDEM_LOCK, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST,
 	Q_DRAFTS_PURGE,
 	Q_COUNT
@@ -107,16 +108,6 @@ static const char *const stmt_sql[Q_COUNT] = {
 			 " doc = $5 WHERE id = $1 AND version = $2",
 	[Q_REF_EXISTS] = "SELECT version FROM referrals WHERE id = $1",
 	[Q_REF_SETDOC] = "UPDATE referrals SET doc = $2 WHERE id = $1",
-	[Q_REF_LIST_NEW] = "SELECT doc, version, count(*) OVER () FROM referrals"
-			   " WHERE ($1 = '' OR provider_id = $1) AND ($2 = '' OR team = $2)"
-			   " AND ($3 = '' OR status = $3) AND ($4 = '' OR service_id = $4)"
-			   " AND ($5 = '' OR crn = $5) AND ($6::int = 1 OR status <> 'draft')"
-			   " ORDER BY created_at DESC, id DESC LIMIT $7::bigint OFFSET $8::bigint",
-	[Q_REF_LIST_OLD] = "SELECT doc, version, count(*) OVER () FROM referrals"
-			   " WHERE ($1 = '' OR provider_id = $1) AND ($2 = '' OR team = $2)"
-			   " AND ($3 = '' OR status = $3) AND ($4 = '' OR service_id = $4)"
-			   " AND ($5 = '' OR crn = $5) AND ($6::int = 1 OR status <> 'draft')"
-			   " ORDER BY created_at ASC, id ASC LIMIT $7::bigint OFFSET $8::bigint",
 	/* one creator's key at a time, across servers, so a repeat finds the
 	 * first (the two-key form is a lock space apart from the migrations') */
 	[Q_IDEM_LOCK] = "SELECT pg_advisory_xact_lock(" IDEM_LOCK_CLASS ", hashtext($1 || chr(10) || $2))",
@@ -195,13 +186,21 @@ static const char *const migration_2[] = {
 	NULL
 };
 
-static const char *const *const migrations[] = { migration_1, migration_2 };
+static const char *const migration_3[] = {
+	/* a person's referrals by status, newest first (as store_sqlite.c's 3) */
+	"CREATE INDEX referrals_person ON referrals(crn, status, created_at)",
+	"DROP INDEX referrals_crn",
+	NULL
+};
+
+static const char *const *const migrations[] = { migration_1, migration_2, migration_3 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 struct conn {
 	PGconn *pg;                       /* NULL until first needed */
 	unsigned char prepared[Q_COUNT];  /* statement prepared on this session */
+	unsigned char listed[STORE_LIST_SHAPES]; /* referral listing of that shape prepared */
 	int busy;
 	int commit_sent;                  /* the open transaction's COMMIT went out */
 	char sqlstate[6];                 /* of the last failed statement, or "" */
@@ -286,6 +285,7 @@ static enum rc connect_conn(struct pg_store *ps, struct conn *c, struct err *e)
 	enum rc rc;
 
 	memset(c->prepared, 0, sizeof(c->prepared));
+	memset(c->listed, 0, sizeof(c->listed));
 	c->pg = PQconnectdbParams(keys, values, 1);
 	if (!c->pg)
 		return err_set(e, RC_NOMEM, "", "out of memory");
@@ -307,6 +307,7 @@ static int reconnected(struct conn *c)
 		return 0;
 	PQreset(c->pg);
 	memset(c->prepared, 0, sizeof(c->prepared));
+	memset(c->listed, 0, sizeof(c->listed));
 	return PQstatus(c->pg) == CONNECTION_OK;
 }
 
@@ -375,35 +376,35 @@ static enum rc exec_params(struct conn *c, const char *sql, int n, const char *c
 	return rc;
 }
 
-static enum rc prepare(struct conn *c, enum stmt_id q, const char *name, struct err *e)
+/* Prepare sql as name on c's session unless *prepared says it is. */
+static enum rc prepare(struct conn *c, const char *name, const char *sql, unsigned char *prepared,
+		       struct err *e)
 {
 	PGresult *r;
 	enum rc rc;
 
-	if (c->prepared[q])
+	if (*prepared)
 		return RC_OK;
-	r = PQprepare(c->pg, name, stmt_sql[q], 0, NULL);
+	r = PQprepare(c->pg, name, sql, 0, NULL);
 	rc = result_rc(c, r, "preparing a statement", e);
 	PQclear(r);
-	c->prepared[q] = !rc;
+	*prepared = !rc;
 	return rc;
 }
 
-/* Run statement q with text parameters (NULL is SQL NULL). On success *out,
- * when given, holds the result for the caller to PQclear. Outside a
- * transaction a statement that failed on a broken connection runs once more
- * on the reset connection. */
-static enum rc run(struct conn *c, enum stmt_id q, int n, const char *const *params,
-		   PGresult **out, struct err *e)
+/* Run prepared statement name (sql, prepared on first use) with text
+ * parameters (NULL is SQL NULL). On success *out, when given, holds the
+ * result for the caller to PQclear. Outside a transaction a statement that
+ * failed on a broken connection runs once more on the reset connection. */
+static enum rc run_named(struct conn *c, const char *name, const char *sql, unsigned char *prepared,
+			 int n, const char *const *params, PGresult **out, struct err *e)
 {
-	char name[16];
 	int retry = !in_transaction(c);
 	PGresult *r = NULL;
 	enum rc rc;
 
-	snprintf(name, sizeof(name), "rc%d", (int)q);
 	for (;;) {
-		rc = prepare(c, q, name, e);
+		rc = prepare(c, name, sql, prepared, e);
 		if (!rc) {
 			r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
 			rc = result_rc(c, r, "running a statement", e);
@@ -418,6 +419,16 @@ static enum rc run(struct conn *c, enum stmt_id q, int n, const char *const *par
 	else
 		PQclear(r);
 	return rc;
+}
+
+/* Run statement q of the table, as run_named. */
+static enum rc run(struct conn *c, enum stmt_id q, int n, const char *const *params,
+		   PGresult **out, struct err *e)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "rc%d", (int)q);
+	return run_named(c, name, stmt_sql[q], &c->prepared[q], n, params, out, e);
 }
 
 static enum rc begin(struct conn *c, const char *sql, struct err *e)
@@ -1449,21 +1460,23 @@ static enum rc pg_referral_list(struct store *s, const struct referral_filter *f
 				int *total, struct err *e)
 {
 	struct pg_store *ps = (struct pg_store *)s;
-	char drafts[24], limit[24], offset[24];
-	const char *params[] = { f->provider_id ? f->provider_id : "", f->team ? f->team : "",
-				 f->status ? f->status : "", f->service_id ? f->service_id : "",
-				 f->crn ? f->crn : "", num(drafts, f->include_drafts ? 1 : 0),
-				 num(limit, f->limit > 0 ? f->limit : 50),
-				 num(offset, f->offset > 0 ? f->offset : 0) };
+	unsigned shape = store_list_shape(f);
+	char limit[24], offset[24], name[16], sql[1024];
+	const char *params[8];
+	int n = store_list_values(f, params);
 	PGresult *r;
 	struct conn *c;
 	enum rc rc;
 
+	params[n++] = num(limit, f->limit > 0 ? f->limit : 50);
+	params[n++] = num(offset, f->offset > 0 ? f->offset : 0);
+	snprintf(name, sizeof(name), "rl%u", shape);
+	store_list_sql(shape, '$', sql, sizeof(sql));
 	*docs = json_array();
 	*total = 0;
 	if ((rc = borrow(ps, &c, e)))
 		return rc;
-	if (!(rc = run(c, f->oldest_first ? Q_REF_LIST_OLD : Q_REF_LIST_NEW, 8, params, &r, e))) {
+	if (!(rc = run_named(c, name, sql, &c->listed[shape], n, params, &r, e))) {
 		for (int i = 0; i < PQntuples(r); i++) {
 			json_t *doc = json_loads(PQgetvalue(r, i, 0), 0, NULL);
 

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include "store/store.h"
+#include "store/store_int.h"
 
 #define POOL_SIZE 8
 
@@ -26,7 +27,7 @@ enum stmt_id {
 	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
 	Q_GENERATION, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
 	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
-	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS, Q_REF_LIST_NEW, Q_REF_LIST_OLD,
+	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS,
 	Q_REF_SETDOC, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST, Q_DRAFTS_PURGE,
 	Q_COUNT
 };
@@ -82,18 +83,6 @@ static const char *const stmt_sql[Q_COUNT] = {
 			 " WHERE id = ?1 AND version = ?2",
 	[Q_REF_EXISTS] = "SELECT version FROM referrals WHERE id = ?1",
 	[Q_REF_SETDOC] = "UPDATE referrals SET doc = ?2 WHERE id = ?1",
-	[Q_REF_LIST_NEW] = "SELECT doc, version, count(*) OVER () FROM referrals"
-			   " WHERE (?1 = '' OR provider_id = ?1) AND (?2 = '' OR team = ?2)"
-			   " AND (?3 = '' OR status = ?3) AND (?4 = '' OR service_id = ?4)"
-			   " AND (?5 = '' OR crn = ?5) AND (?6 = 1 OR status <> 'draft')"
-			   " AND (?9 = '' OR reference = ?9)"
-			   " ORDER BY created_at DESC, id DESC LIMIT ?7 OFFSET ?8",
-	[Q_REF_LIST_OLD] = "SELECT doc, version, count(*) OVER () FROM referrals"
-			   " WHERE (?1 = '' OR provider_id = ?1) AND (?2 = '' OR team = ?2)"
-			   " AND (?3 = '' OR status = ?3) AND (?4 = '' OR service_id = ?4)"
-			   " AND (?5 = '' OR crn = ?5) AND (?6 = 1 OR status <> 'draft')"
-			   " AND (?9 = '' OR reference = ?9)"
-			   " ORDER BY created_at ASC, id ASC LIMIT ?7 OFFSET ?8",
 	[Q_IDEM_GET] = "SELECT referral_id FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
 	[Q_IDEM_INSERT] = "INSERT INTO idempotency_keys(scope, key, referral_id, created_at) VALUES (?1, ?2, ?3, ?4)",
 	[Q_OUTBOX_INSERT] = "INSERT INTO outbox(referral_id, recipient_kind, recipient, kind, payload, created_at)"
@@ -156,11 +145,17 @@ static const char *const migrations[] = {
 	"  recipient_kind TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL,"
 	"  payload TEXT NOT NULL, created_at INTEGER NOT NULL);"
 	"CREATE INDEX outbox_recipient ON outbox(recipient_kind, recipient, id);",
+	/* 3: a person's referrals by status (the eligibility re-check on every
+	 * send lists the completed ones), newest first without a sort; the index
+	 * on status alone otherwise wins and reads every referral in that status */
+	"CREATE INDEX referrals_person ON referrals(crn, status, created_at);"
+	"DROP INDEX referrals_crn;",
 };
 
 struct conn {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[Q_COUNT];
+	sqlite3_stmt *list[STORE_LIST_SHAPES]; /* referral listings, by shape */
 	int busy;
 };
 
@@ -195,6 +190,8 @@ static void close_conn(struct conn *c)
 {
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(c->stmt[i]);
+	for (int i = 0; i < STORE_LIST_SHAPES; i++)
+		sqlite3_finalize(c->list[i]);
 	sqlite3_close(c->db);
 	memset(c, 0, sizeof(*c));
 }
@@ -1174,27 +1171,42 @@ out:
 	return rc;
 }
 
+/* The listing statement of f's shape on c, prepared on first use. */
+static sqlite3_stmt *list_stmt(struct conn *c, const struct referral_filter *f, struct err *e)
+{
+	unsigned shape = store_list_shape(f);
+	char sql[1024];
+
+	if (!c->list[shape]) {
+		store_list_sql(shape, '?', sql, sizeof(sql));
+		if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->list[shape], NULL)) {
+			db_error(e, c->db, "preparing a referral listing");
+			return NULL;
+		}
+	}
+	sqlite3_reset(c->list[shape]);
+	sqlite3_clear_bindings(c->list[shape]);
+	return c->list[shape];
+}
+
 static enum rc sq_referral_list(struct store *s, const struct referral_filter *f, json_t **docs,
 				int *total, struct err *e)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)s;
 	struct conn *c = borrow(ss);
-	sqlite3_stmt *st = stmt(c, f->oldest_first ? Q_REF_LIST_OLD : Q_REF_LIST_NEW, e);
+	sqlite3_stmt *st = list_stmt(c, f, e);
+	const char *values[6];
 	enum rc rc = RC_IO;
-	int r;
+	int r, n;
 
 	*docs = json_array();
 	*total = 0;
 	if (st) {
-		sqlite3_bind_text(st, 1, f->provider_id ? f->provider_id : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, f->team ? f->team : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, f->status ? f->status : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, f->service_id ? f->service_id : "", -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, f->crn ? f->crn : "", -1, SQLITE_STATIC);
-		sqlite3_bind_int(st, 6, f->include_drafts ? 1 : 0);
-		sqlite3_bind_int(st, 7, f->limit > 0 ? f->limit : 50);
-		sqlite3_bind_int(st, 8, f->offset);
-		sqlite3_bind_text(st, 9, f->reference ? f->reference : "", -1, SQLITE_STATIC);
+		n = store_list_values(f, values);
+		for (int i = 0; i < n; i++)
+			sqlite3_bind_text(st, i + 1, values[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, n + 1, f->limit > 0 ? f->limit : 50);
+		sqlite3_bind_int(st, n + 2, f->offset);
 		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 			json_t *doc = json_loads((const char *)sqlite3_column_text(st, 0), 0, NULL);
 

@@ -1169,6 +1169,11 @@ static const struct list_case {
 	{ { .limit = 2, .oldest_first = 1 }, "AC", 3 },
 	{ { .status = "draft" }, "", 0 },                      /* drafts stay hidden */
 	{ { .provider_id = "nobody" }, "", 0 },
+	{ { .reference = "B", .include_drafts = 1 }, "B", 1 },  /* by reference, on both backends */
+	{ { .reference = "B" }, "", 0 },
+	{ { .reference = "A", .provider_id = "acme" }, "", 0 },
+	{ { .crn = "X1", .status = "accepted" }, "D", 1 },     /* a person's, by status */
+	{ { .crn = "X1", .service_id = "kss/crc", .include_drafts = 1 }, "BA", 2 },
 };
 
 static void test_referral_list(void **state)
