@@ -66,7 +66,7 @@ test: unit build/assets/.stamp
 
 # libFuzzer targets: clang only, with ASan + UBSan.
 FUZZ_CC     ?= clang
-FUZZ_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Isrc -include src/core/banned.h $(DEPS_CFLAGS) \
+FUZZ_CFLAGS := $(CSTD) -Wall -Wextra -Werror -Wno-missing-field-initializers -Isrc -include src/core/banned.h $(DEPS_CFLAGS) \
                -g -O1 -fsanitize=fuzzer,address,undefined -DRATECARD_DATADIR='"$(DATADIR)"' $(WEBDIRS)
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRC)
 	@mkdir -p $(dir $@)

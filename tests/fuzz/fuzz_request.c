@@ -1,6 +1,6 @@
 /*
  * fuzz_request.c - libFuzzer target for what the HTTP layer parses itself:
- * the query string and the request path through the router. The input is
+ * the query string, a form body and the request path through the router. The input is
  * split at the first '?' like a request URI; any bytes must parse or be
  * refused, never crash, and captures must be decoded, '/'-free strings.
  */
@@ -44,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t k = 0; k < m.ncaptures; k++)
 			assert(!strchr(m.captures[k], '/'));
 	if (qm && query_parse(&q, qm + 1, size - plen - 1, &a, &e) == RC_OK)
+		for (size_t k = 0; k < q.n; k++)
+			assert(query_get(&q, q.p[k].key) != NULL);
+	/* the same bytes as a submitted form body */
+	if (qm && query_parse_form(&q, qm + 1, size - plen - 1, &a, &e) == RC_OK)
 		for (size_t k = 0; k < q.n; k++)
 			assert(query_get(&q, q.p[k].key) != NULL);
 	arena_release(&a);
