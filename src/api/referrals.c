@@ -6,7 +6,8 @@
  *
  * Every change is read-modify-write of the referral document under its
  * version (store.h refuses a stale one), so two clients racing on one
- * referral cannot both win. A referral the caller may not see is answered
+ * referral cannot both win; its notifications and its audit row are written
+ * in the same transaction. A referral the caller may not see is answered
  * 404, as if it did not exist; every read of personal data is audited.
  */
 #include <stdio.h>
@@ -127,34 +128,36 @@ static void add_warnings(struct app *a, json_t *doc, const struct service *s, co
 }
 
 /* The first referral for a CRN also opens the person's record, in the
- * referrer's team. An existing record is left as it is. */
-static void ensure_person(struct app *a, struct request *r, json_t *person)
+ * referrer's team: the record the store opens with the referral unless the
+ * CRN has one (which is left as it is). NULL without a CRN and name. */
+static json_t *person_record(struct request *r, json_t *person)
 {
 	const char *crn = str(person, "crn"), *name = str(person, "name");
-	struct err e = ERR_INIT;
-	json_t *doc = NULL;
-	int version;
 
-	if (!crn || !name || a->store->ops->person_get(a->store, crn, &doc, &version, &e) != RC_NOT_FOUND) {
-		json_decref(doc);
-		return;
-	}
-	doc = json_pack("{s:s,s:s,s:s,s:O?,s:[]}", "crn", crn, "name", name, "team",
-			r->user.team[0] ? r->user.team : r->user.username, "profile",
-			json_object_get(person, "profile"), "events");
-	if (doc)
-		(void)a->store->ops->person_put(a->store, crn, doc, 0, r->user.username, &version, &e);
-	json_decref(doc);
+	if (!crn || !name)
+		return NULL;
+	return json_pack("{s:s,s:s,s:s,s:O?,s:[]}", "crn", crn, "name", name, "team",
+			 r->user.team[0] ? r->user.team : r->user.username, "profile",
+			 json_object_get(person, "profile"), "events");
+}
+
+/* The audit row of a change by r's user, written with the change. */
+static struct audit_entry audit_of(struct request *r, const char *action, const char *detail)
+{
+	return (struct audit_entry){ .actor = r->user.username, .action = action, .object = NULL,
+				     .address = r->address, .detail = detail };
 }
 
 void api_referral_create(void *app, struct request *r)
 {
 	struct app *a = app;
 	struct err e = ERR_INIT;
-	json_t *body = http_body_json(r), *doc = NULL, *profile;
+	json_t *body = http_body_json(r), *doc = NULL, *profile, *person = NULL;
 	struct cathandle *h = NULL;
 	const struct service *s;
 	const char *idem = http_header(r, "Idempotency-Key");
+	struct audit_entry ae = audit_of(r, "referral_create", "");
+	struct referral_write w = { .audit = &ae };
 	struct profile p = { 0 };
 	int64_t id = 0, now = (int64_t)time(NULL);
 	int created = 0, version = 1;
@@ -186,7 +189,7 @@ void api_referral_create(void *app, struct request *r)
 		http_fail(r, &e);
 		goto out;
 	}
-	ensure_person(a, r, json_object_get(body, "person"));
+	w.person = person = person_record(r, json_object_get(body, "person"));
 	for (int tries = 0; tries < REFERENCE_TRIES; tries++) {
 		json_decref(doc);
 		if (referral_build(s, body, &r->user, now, &doc, &e)) {
@@ -194,7 +197,7 @@ void api_referral_create(void *app, struct request *r)
 			goto out;
 		}
 		add_warnings(a, doc, s, &h->cat);
-		rc = a->store->ops->referral_create(a->store, doc, idem, NULL, &id, &created, &e);
+		rc = a->store->ops->referral_create(a->store, doc, idem, &w, &id, &created, &e);
 		if (!(rc == RC_CONFLICT && !strcmp(e.field, "reference")))
 			break;
 	}
@@ -211,11 +214,14 @@ void api_referral_create(void *app, struct request *r)
 			goto out;
 		}
 	}
-	snprintf(object, sizeof(object), "referral:%lld", (long long)id);
-	app_audit(a, r, created ? "referral_create" : "referral_create_repeat", object, "");
+	if (!created) {
+		snprintf(object, sizeof(object), "referral:%lld", (long long)id);
+		app_audit(a, r, "referral_create_repeat", object, "");
+	}
 	http_json(r, created ? 201 : 200, present(doc, version, 1, now));
 out:
 	profile_clear(&p);
+	json_decref(person);
 	json_decref(doc);
 	json_decref(body);
 	cathandle_put(h);
@@ -477,7 +483,8 @@ void api_referral_transition(void *app, struct request *r)
 	int64_t id, now = (int64_t)time(NULL);
 	int version, new_version, to, from;
 	const char *override, *key;
-	char object[64], detail[256];
+	char detail[256];
+	struct audit_entry ae = audit_of(r, "referral_transition", detail);
 
 	if (!body)
 		return;
@@ -527,14 +534,13 @@ void api_referral_transition(void *app, struct request *r)
 	}
 	outbox = referral_notify(doc, &r->user, "status", t->what);
 	w.outbox = outbox;
+	snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"%s}", lifecycle_name((enum rstatus)from),
+		 lifecycle_name((enum rstatus)to), override ? ",\"override\":true" : "");
+	w.audit = &ae;
 	if (a->store->ops->referral_update(a->store, id, version, doc, &w, &new_version, &e)) {
 		http_fail(r, &e);
 		goto out;
 	}
-	snprintf(object, sizeof(object), "referral:%lld", (long long)id);
-	snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"%s}", lifecycle_name((enum rstatus)from),
-		 lifecycle_name((enum rstatus)to), override ? ",\"override\":true" : "");
-	app_audit(a, r, "referral_transition", object, detail);
 	http_json(r, 200, present(doc, new_version, 1, now));
 out:
 	json_decref(outbox);
@@ -551,10 +557,10 @@ static void update_with(struct app *a, struct request *r, const char *action,
 	struct err e = ERR_INIT;
 	json_t *body = http_body_json(r), *doc = NULL, *outbox = NULL, *v;
 	struct cathandle *h = NULL;
-	struct referral_write w = { NULL };
+	struct audit_entry ae = audit_of(r, action, "");
+	struct referral_write w = { .audit = &ae };
 	int64_t id;
 	int version, new_version;
-	char object[64];
 
 	if (!body)
 		return;
@@ -584,8 +590,6 @@ static void update_with(struct app *a, struct request *r, const char *action,
 		http_fail(r, &e);
 		goto out;
 	}
-	snprintf(object, sizeof(object), "referral:%lld", (long long)id);
-	app_audit(a, r, action, object, "");
 	http_json(r, 200, present(doc, new_version, 1, (int64_t)time(NULL)));
 out:
 	json_decref(outbox);

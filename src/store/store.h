@@ -73,9 +73,15 @@ struct referral_filter {
 	int limit, offset;
 };
 
-/* What a referral update writes besides the new document, atomically. */
+/* What a referral create or update writes besides the document, in the same
+ * transaction: the change, its notifications and its audit row are saved
+ * together or not at all. */
 struct referral_write {
 	json_t *outbox;            /* array of {"recipient_kind", "recipient", "kind", "payload"} */
+	const struct audit_entry *audit; /* or NULL; an object of NULL is "referral:ID" */
+	json_t *person;            /* create only, or NULL: a person's record (with "crn"),
+				      opened at version 1 by the referral's creator unless
+				      that CRN has one already (which is left as it is) */
 };
 
 struct store_ops {

@@ -46,6 +46,7 @@ enum stmt_id {
 	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
 	Q_GENERATION, Q_LOCK_CATALOGUE, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
 	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
+	Q_PERSON_OPEN,
 	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS,
 	Q_REF_SETDOC, Q_IDEM_LOCK, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST,
 	Q_DRAFTS_PURGE,
@@ -98,6 +99,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 			    " updated_by = $4 WHERE crn = $1 AND version = $5",
 	[Q_PERSON_VERSION] = "INSERT INTO person_versions(crn, version, doc, at, \"by\")"
 			     " SELECT crn, version, doc, updated_at, updated_by FROM people WHERE crn = $1",
+	[Q_PERSON_OPEN] = "INSERT INTO people(crn, version, doc, updated_at, updated_by)"
+			  " VALUES ($1, 1, $2, $3, $4) ON CONFLICT (crn) DO NOTHING",
 	[Q_PERSON_HISTORY] = "SELECT version, at, \"by\", doc FROM person_versions WHERE crn = $1"
 			     " ORDER BY version",
 	[Q_REF_INSERT] = "INSERT INTO referrals(reference, urn, version, status, provider_id, service_id,"
@@ -1307,6 +1310,52 @@ static enum rc idem_lookup(struct conn *c, const char *scope, const char *key, i
 	return RC_OK;
 }
 
+/* The audit row and the person's record a referral write carries. */
+static enum rc write_extras(struct conn *c, int64_t id, const char *by, const struct referral_write *w,
+			    struct err *e)
+{
+	char now[24], object[40];
+	const char *crn;
+	char *text;
+	PGresult *r;
+	enum rc rc;
+	int opened;
+
+	if (!w)
+		return RC_OK;
+	num(now, (long long)time(NULL));
+	if (w->audit) {
+		const struct audit_entry *a = w->audit;
+		const char *params[] = { now, a->actor ? a->actor : "", a->action, a->object ? a->object : object,
+					 a->address ? a->address : "", a->detail ? a->detail : "" };
+
+		snprintf(object, sizeof(object), "referral:%lld", (long long)id);
+		if ((rc = run(c, Q_AUDIT, 6, params, NULL, e)))
+			return rc;
+	}
+	if (!w->person || !(crn = json_string_value(json_object_get(w->person, "crn"))))
+		return RC_OK;
+	if (!(text = dump(w->person)))
+		return err_set(e, RC_NOMEM, "", "out of memory");
+	{
+		const char *params[] = { crn, text, now, by };
+
+		rc = run(c, Q_PERSON_OPEN, 4, params, &r, e);
+	}
+	free(text);
+	if (rc)
+		return rc;
+	opened = strcmp(PQcmdTuples(r), "0") != 0;
+	PQclear(r);
+	if (!opened)
+		return RC_OK;
+	{
+		const char *params[] = { crn };
+
+		return run(c, Q_PERSON_VERSION, 1, params, NULL, e);
+	}
+}
+
 static enum rc create_tx(struct conn *c, json_t *doc, const char *idem_key,
 			 const struct referral_write *w, int64_t *id, int *created, struct err *e)
 {
@@ -1360,7 +1409,7 @@ static enum rc create_tx(struct conn *c, json_t *doc, const char *idem_key,
 		if ((rc = run(c, Q_IDEM_INSERT, 4, params, NULL, e)))
 			goto rollback;
 	}
-	if ((rc = write_outbox(c, *id, w, e)))
+	if ((rc = write_outbox(c, *id, w, e)) || (rc = write_extras(c, *id, scope, w, e)))
 		goto rollback;
 	if (!(rc = commit(c, e)))
 		*created = 1;
@@ -1424,7 +1473,7 @@ static enum rc update_tx(struct conn *c, int64_t id, int expected_version, const
 		PQclear(r);
 		goto rollback;
 	}
-	if ((rc = write_outbox(c, id, w, e)))
+	if ((rc = write_outbox(c, id, w, e)) || (rc = write_extras(c, id, "", w, e)))
 		goto rollback;
 	if (!(rc = commit(c, e)))
 		*new_version = expected_version + 1;

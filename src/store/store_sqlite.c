@@ -7,6 +7,11 @@
  * own prepared statements, compiled on first use from the table below. WAL
  * with synchronous=NORMAL keeps every committed transaction across a crash
  * or kill -9 of the process; only a power cut can lose the last commits.
+ *
+ * Writers of this process queue on one mutex before they ask SQLite for the
+ * write lock: SQLite's busy handler waits by sleeping (1 ms, then 2, 5 ...),
+ * which left a core idle while the holder finished in microseconds. Other
+ * processes on the same file (the CLI) still meet the busy timeout.
  */
 #include <pthread.h>
 #include <sqlite3.h>
@@ -27,8 +32,9 @@ enum stmt_id {
 	Q_PROVIDER_UPSERT, Q_SERVICE_LATEST, Q_SERVICE_INSERT, Q_CURRENT, Q_PROVIDERS,
 	Q_GENERATION, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
 	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
+	Q_PERSON_OPEN,
 	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS,
-	Q_REF_SETDOC, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST, Q_DRAFTS_PURGE,
+	Q_REF_SETDOC, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST, Q_DRAFTS_PURGE,
 	Q_COUNT
 };
 
@@ -74,6 +80,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 			    " WHERE crn = ?1 AND version = ?5",
 	[Q_PERSON_VERSION] = "INSERT INTO person_versions(crn, version, doc, at, by)"
 			     " SELECT crn, version, doc, updated_at, updated_by FROM people WHERE crn = ?1",
+	[Q_PERSON_OPEN] = "INSERT INTO people(crn, version, doc, updated_at, updated_by) VALUES (?1, 1, ?2, ?3, ?4)"
+			  " ON CONFLICT(crn) DO NOTHING",
 	[Q_PERSON_HISTORY] = "SELECT version, at, by, doc FROM person_versions WHERE crn = ?1 ORDER BY version",
 	[Q_REF_INSERT] = "INSERT INTO referrals(reference, urn, version, status, provider_id, service_id, team,"
 			 " crn, created_by, created_at, updated_at, doc)"
@@ -83,6 +91,9 @@ static const char *const stmt_sql[Q_COUNT] = {
 			 " WHERE id = ?1 AND version = ?2",
 	[Q_REF_EXISTS] = "SELECT version FROM referrals WHERE id = ?1",
 	[Q_REF_SETDOC] = "UPDATE referrals SET doc = ?2 WHERE id = ?1",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
 	[Q_IDEM_GET] = "SELECT referral_id FROM idempotency_keys WHERE scope = ?1 AND key = ?2",
 	[Q_IDEM_INSERT] = "INSERT INTO idempotency_keys(scope, key, referral_id, created_at) VALUES (?1, ?2, ?3, ?4)",
 	[Q_OUTBOX_INSERT] = "INSERT INTO outbox(referral_id, recipient_kind, recipient, kind, payload, created_at)"
@@ -148,8 +159,8 @@ static const char *const migrations[] = {
 	/* 3: a person's referrals by status (the eligibility re-check on every
 	 * send lists the completed ones), newest first without a sort; the index
 	 * on status alone otherwise wins and reads every referral in that status */
-	"CREATE INDEX referrals_person ON referrals(crn, status, created_at);"
-	"DROP INDEX referrals_crn;",
+	("CREATE INDEX referrals_person ON referrals(crn, status, created_at);"
+	 "DROP INDEX referrals_crn;"),
 };
 
 struct conn {
@@ -165,6 +176,7 @@ struct sqlite_store {
 	struct conn pool[POOL_SIZE];
 	pthread_mutex_t lock;
 	pthread_cond_t free_conn;
+	pthread_mutex_t write_lock;  /* held from BEGIN IMMEDIATE to COMMIT or ROLLBACK */
 };
 
 static enum rc db_error(struct err *e, sqlite3 *db, const char *what)
@@ -274,6 +286,7 @@ static enum rc sq_open(struct store **out, const char *url, struct err *e)
 	}
 	pthread_mutex_init(&ss->lock, NULL);
 	pthread_cond_init(&ss->free_conn, NULL);
+	pthread_mutex_init(&ss->write_lock, NULL);
 	for (int i = 0; i < POOL_SIZE && !rc; i++)
 		rc = open_conn(ss, &ss->pool[i], e);
 	if (rc) {
@@ -293,6 +306,7 @@ static void sq_close(struct store *s)
 			close_conn(&ss->pool[i]);
 	pthread_mutex_destroy(&ss->lock);
 	pthread_cond_destroy(&ss->free_conn);
+	pthread_mutex_destroy(&ss->write_lock);
 	free(ss);
 }
 
@@ -363,6 +377,57 @@ static enum rc step_done(struct conn *c, sqlite3_stmt *st, struct err *e)
 	return db_error(e, c->db, "write");
 }
 
+/* Begin a write transaction, first in this process's queue of writers. */
+static enum rc write_begin(struct sqlite_store *ss, struct conn *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	enum rc rc;
+
+	pthread_mutex_lock(&ss->write_lock);
+	st = stmt(c, Q_BEGIN, e);
+	rc = st ? step_done(c, st, e) : RC_IO;
+	if (rc)
+		pthread_mutex_unlock(&ss->write_lock);
+	return rc;
+}
+
+/* Roll the write transaction back and let the next writer in. */
+static void write_rollback(struct sqlite_store *ss, struct conn *c)
+{
+	sqlite3_stmt *st = stmt(c, Q_ROLLBACK, NULL);
+
+	if (!st || sqlite3_step(st) != SQLITE_DONE)
+		exec_sql(c, "ROLLBACK", NULL);
+	pthread_mutex_unlock(&ss->write_lock);
+}
+
+/* Commit the write transaction (rolled back if that fails) and let the
+ * next writer in. */
+static enum rc write_commit(struct sqlite_store *ss, struct conn *c, struct err *e)
+{
+	sqlite3_stmt *st = stmt(c, Q_COMMIT, e);
+	enum rc rc = st ? step_done(c, st, e) : RC_IO;
+
+	if (rc) {
+		write_rollback(ss, c);
+		return rc;
+	}
+	pthread_mutex_unlock(&ss->write_lock);
+	return RC_OK;
+}
+
+/* Run one write statement as its own transaction, in the writers' queue. */
+static enum rc write_one(struct sqlite_store *ss, struct conn *c, sqlite3_stmt *st, struct err *e)
+{
+	enum rc rc;
+
+	pthread_mutex_lock(&ss->write_lock);
+	rc = step_done(c, st, e);
+	sqlite3_reset(st);
+	pthread_mutex_unlock(&ss->write_lock);
+	return rc;
+}
+
 static enum rc sq_user_add(struct store *s, struct user *u, struct err *e)
 {
 	struct sqlite_store *ss = (struct sqlite_store *)s;
@@ -377,7 +442,7 @@ static enum rc sq_user_add(struct store *s, struct user *u, struct err *e)
 		sqlite3_bind_text(st, 4, u->team, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, u->pwhash, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
-		rc = step_done(c, st, e);
+		rc = write_one(ss, c, st, e);
 		if (rc == RC_CONFLICT)
 			err_set(e, RC_CONFLICT, "username", "'%s' is already taken", u->username);
 		if (!rc)
@@ -452,7 +517,7 @@ static enum rc sq_user_login_result(struct store *s, int64_t user_id, int succes
 		sqlite3_bind_int64(st, 1, user_id);
 		if (!success)
 			sqlite3_bind_int64(st, 2, locked_until);
-		rc = step_done(c, st, e);
+		rc = write_one(ss, c, st, e);
 	}
 	give_back(ss, c);
 	return rc;
@@ -471,7 +536,7 @@ static enum rc sq_session_add(struct store *s, const char *token_hash, int64_t u
 		sqlite3_bind_int64(st, 2, user_id);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
 		sqlite3_bind_int64(st, 4, expires_at);
-		rc = step_done(c, st, e);
+		rc = write_one(ss, c, st, e);
 	}
 	give_back(ss, c);
 	return rc;
@@ -486,7 +551,7 @@ static enum rc sq_session_delete(struct store *s, const char *token_hash, struct
 
 	if (st) {
 		sqlite3_bind_text(st, 1, token_hash, -1, SQLITE_STATIC);
-		rc = step_done(c, st, e);
+		rc = write_one(ss, c, st, e);
 		if (!rc && !sqlite3_changes(c->db))
 			rc = RC_NOT_FOUND;
 	}
@@ -508,7 +573,7 @@ static enum rc sq_audit(struct store *s, const struct audit_entry *a, struct err
 		sqlite3_bind_text(st, 4, a->object ? a->object : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 5, a->address ? a->address : "", -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 6, a->detail ? a->detail : "", -1, SQLITE_STATIC);
-		rc = step_done(c, st, e);
+		rc = write_one(ss, c, st, e);
 	}
 	give_back(ss, c);
 	return rc;
@@ -595,7 +660,7 @@ static enum rc sq_catalogue_import(struct store *s, json_t *docs, const char *by
 	json_t *doc, *svc;
 
 	*added = 0;
-	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+	if ((rc = write_begin(ss, c, e)))
 		goto out;
 	json_array_foreach(docs, i, doc) {
 		json_t *prov = json_object_get(doc, "provider");
@@ -644,10 +709,10 @@ static enum rc sq_catalogue_import(struct store *s, json_t *docs, const char *by
 		if (!st || (rc = step_done(c, st, e)))
 			goto rollback;
 	}
-	rc = exec_sql(c, "COMMIT", e);
+	rc = write_commit(ss, c, e);
 	goto out;
 rollback:
-	exec_sql(c, "ROLLBACK", NULL);
+	write_rollback(ss, c);
 out:
 	give_back(ss, c);
 	return rc;
@@ -743,7 +808,7 @@ static enum rc sq_service_edit(struct store *s, const char *service_id, int base
 	sqlite3_stmt *st;
 	enum rc rc;
 
-	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+	if ((rc = write_begin(ss, c, e)))
 		goto out;
 	if ((rc = latest(c, service_id, &version, cur_status, sizeof(cur_status), &old, e)))
 		goto rollback;
@@ -775,11 +840,11 @@ static enum rc sq_service_edit(struct store *s, const char *service_id, int base
 	}
 	if (rc)
 		goto rollback;
-	rc = exec_sql(c, "COMMIT", e);
+	rc = write_commit(ss, c, e);
 	*new_version = version + 1;
 	goto out;
 rollback:
-	exec_sql(c, "ROLLBACK", NULL);
+	write_rollback(ss, c);
 out:
 	free(old);
 	free(text_data);
@@ -863,7 +928,7 @@ static enum rc sq_person_put(struct store *s, const char *crn, json_t *doc, int 
 		rc = err_set(e, RC_NOMEM, "", "out of memory");
 		goto out;
 	}
-	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+	if ((rc = write_begin(ss, c, e)))
 		goto out;
 	st = stmt(c, expected_version ? Q_PERSON_UPDATE : Q_PERSON_INSERT, e);
 	if (!st) {
@@ -891,14 +956,14 @@ static enum rc sq_person_put(struct store *s, const char *crn, json_t *doc, int 
 	sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
 	if ((rc = step_done(c, st, e)))
 		goto rollback;
-	if ((rc = exec_sql(c, "COMMIT", e)))
+	if ((rc = write_commit(ss, c, e)))
 		goto out;
 	*new_version = expected_version + 1;
 	goto out;
 rollback:
 	if (!rc)
 		rc = RC_IO;
-	exec_sql(c, "ROLLBACK", NULL);
+	write_rollback(ss, c);
 out:
 	free(text);
 	give_back(ss, c);
@@ -1006,6 +1071,55 @@ static enum rc write_outbox(struct conn *c, int64_t id, const struct referral_wr
 	return RC_OK;
 }
 
+/* The audit row and the person's record a referral write carries. */
+static enum rc write_extras(struct conn *c, int64_t id, const char *by, const struct referral_write *w,
+			    struct err *e)
+{
+	sqlite3_stmt *st;
+	char object[40], *text;
+	const char *crn;
+	enum rc rc;
+
+	if (!w)
+		return RC_OK;
+	if (w->audit) {
+		const struct audit_entry *a = w->audit;
+
+		if (!(st = stmt(c, Q_AUDIT, e)))
+			return RC_IO;
+		snprintf(object, sizeof(object), "referral:%lld", (long long)id);
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)time(NULL));
+		sqlite3_bind_text(st, 2, a->actor ? a->actor : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, a->action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, a->object ? a->object : object, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, a->address ? a->address : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, a->detail ? a->detail : "", -1, SQLITE_STATIC);
+		if ((rc = step_done(c, st, e)))
+			return rc;
+	}
+	if (!w->person || !(crn = json_string_value(json_object_get(w->person, "crn"))))
+		return RC_OK;
+	if (!(text = dump(w->person)))
+		return err_set(e, RC_NOMEM, "", "out of memory");
+	if (!(st = stmt(c, Q_PERSON_OPEN, e))) {
+		free(text);
+		return RC_IO;
+	}
+	sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(st, 4, by, -1, SQLITE_STATIC);
+	rc = step_done(c, st, e);
+	sqlite3_reset(st); /* text is bound without a copy */
+	free(text);
+	if (rc || !sqlite3_changes(c->db))
+		return rc;
+	if (!(st = stmt(c, Q_PERSON_VERSION, e)))
+		return RC_IO;
+	sqlite3_bind_text(st, 1, crn, -1, SQLITE_STATIC);
+	return step_done(c, st, e);
+}
+
 static int64_t idem_lookup(struct conn *c, const char *scope, const char *key, struct err *e)
 {
 	sqlite3_stmt *st = stmt(c, Q_IDEM_GET, e);
@@ -1034,10 +1148,10 @@ static enum rc sq_referral_create(struct store *s, json_t *doc, const char *idem
 	enum rc rc;
 
 	*created = 0;
-	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+	if ((rc = write_begin(ss, c, e)))
 		goto out;
 	if (idem_key && (existing = idem_lookup(c, scope, idem_key, e)) != 0) {
-		exec_sql(c, "COMMIT", NULL);
+		write_commit(ss, c, NULL);
 		if (existing < 0)
 			rc = RC_IO;
 		*id = existing;
@@ -1084,16 +1198,16 @@ static enum rc sq_referral_create(struct store *s, json_t *doc, const char *idem
 		if ((rc = step_done(c, st, e)))
 			goto rollback;
 	}
-	if ((rc = write_outbox(c, *id, w, e)))
+	if ((rc = write_outbox(c, *id, w, e)) || (rc = write_extras(c, *id, scope, w, e)))
 		goto rollback;
-	if ((rc = exec_sql(c, "COMMIT", e)))
+	if ((rc = write_commit(ss, c, e)))
 		goto out;
 	*created = 1;
 	goto out;
 rollback:
 	if (!rc)
 		rc = RC_IO;
-	exec_sql(c, "ROLLBACK", NULL);
+	write_rollback(ss, c);
 out:
 	free(text);
 	give_back(ss, c);
@@ -1131,7 +1245,7 @@ static enum rc sq_referral_update(struct store *s, int64_t id, int expected_vers
 		rc = err_set(e, RC_NOMEM, "", "out of memory");
 		goto out;
 	}
-	if ((rc = exec_sql(c, "BEGIN IMMEDIATE", e)))
+	if ((rc = write_begin(ss, c, e)))
 		goto out;
 	if (!(st = stmt(c, Q_REF_UPDATE, e))) {
 		rc = RC_IO;
@@ -1157,14 +1271,14 @@ static enum rc sq_referral_update(struct store *s, int64_t id, int expected_vers
 			    : err_set(e, RC_NOT_FOUND, "referral", "not found");
 		goto rollback;
 	}
-	if ((rc = write_outbox(c, id, w, e)))
+	if ((rc = write_outbox(c, id, w, e)) || (rc = write_extras(c, id, "", w, e)))
 		goto rollback;
-	if ((rc = exec_sql(c, "COMMIT", e)))
+	if ((rc = write_commit(ss, c, e)))
 		goto out;
 	*new_version = expected_version + 1;
 	goto out;
 rollback:
-	exec_sql(c, "ROLLBACK", NULL);
+	write_rollback(ss, c);
 out:
 	free(text);
 	give_back(ss, c);
@@ -1261,7 +1375,7 @@ static enum rc sq_drafts_purge(struct store *s, int64_t older_than, int *purged,
 	*purged = 0;
 	if (st) {
 		sqlite3_bind_int64(st, 1, older_than);
-		rc = step_done(c, st, e);
+		rc = write_one(ss, c, st, e);
 		if (!rc)
 			*purged = sqlite3_changes(c->db);
 	}

@@ -1107,7 +1107,7 @@ static void test_referral_create_get_update(void **state)
 	int64_t ids[N_REFERRALS], id;
 	json_t *doc, *again, *out;
 	int created, v;
-	struct referral_write w;
+	struct referral_write w = { NULL };
 
 	create_referrals(f, ids);
 	assert_rc(OP(f, referral_get, ids[0], &doc, &v, &e), RC_OK);
@@ -1150,6 +1150,58 @@ static void test_referral_create_get_update(void **state)
 	json_decref(out);
 	assert_rc(OP(f, outbox_list, "team", "south", 10, &out, &e), RC_OK);
 	assert_int_equal(json_array_size(out), 0);
+	json_decref(out);
+}
+
+/* The audit row and the person's record a referral write carries go in
+ * with it, or not at all. */
+static void test_referral_write_extras(void **state)
+{
+	struct fixture *f = *state;
+	struct err e = ERR_INIT;
+	const struct audit_entry made = { "carol", "referral_create", NULL, "10.0.0.1", "" };
+	const struct audit_entry moved = { "kim", "referral_transition", NULL, "10.0.0.2", "{\"to\":\"x\"}" };
+	json_t *person = docs_of(f, "{\"crn\":\"Z9\",\"name\":\"First\",\"events\":[]}");
+	json_t *other = docs_of(f, "{\"crn\":\"Z9\",\"name\":\"Second\",\"events\":[]}");
+	struct referral_write w = { NULL, &made, person };
+	const struct referral_case r1 = { "P", "draft", "kss", "north", "kss/crc", "Z9" };
+	const struct referral_case r2 = { "Q", "draft", "kss", "north", "kss/crc", "Z9" };
+	json_t *doc = referral_doc(f, &r1), *out;
+	int64_t id, id2;
+	int created, v;
+	char object[40];
+
+	assert_rc(OP(f, referral_create, doc, NULL, &w, &id, &created, &e), RC_OK);
+	snprintf(object, sizeof(object), "referral:%lld", (long long)id);
+	assert_rc(OP(f, audit_list, 10, &out, &e), RC_OK);
+	assert_int_equal(json_array_size(out), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "object")), object);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "actor")), "carol");
+	json_decref(out);
+	assert_rc(OP(f, person_get, "Z9", &out, &v, &e), RC_OK);
+	assert_int_equal(v, 1);
+	assert_string_equal(json_string_value(json_object_get(out, "name")), "First");
+	json_decref(out);
+	assert_rc(OP(f, person_history, "Z9", &out, &e), RC_OK);
+	assert_int_equal(json_array_size(out), 1);
+	json_decref(out);
+	/* a second referral leaves the record as it is */
+	w.person = other;
+	assert_rc(OP(f, referral_create, referral_doc(f, &r2), NULL, &w, &id2, &created, &e), RC_OK);
+	assert_rc(OP(f, person_get, "Z9", &out, &v, &e), RC_OK);
+	assert_int_equal(v, 1);
+	assert_string_equal(json_string_value(json_object_get(out, "name")), "First");
+	json_decref(out);
+	/* an update's row; a refused update writes none */
+	w = (struct referral_write){ NULL, &moved, NULL };
+	assert_rc(OP(f, referral_update, id, 1, doc, &w, &v, &e), RC_OK);
+	assert_rc(OP(f, referral_update, id, 1, doc, &w, &v, &e), RC_CONFLICT);
+	assert_rc(OP(f, audit_list, 10, &out, &e), RC_OK);
+	assert_int_equal(json_array_size(out), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "action")),
+			    "referral_transition");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "object")), object);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(out, 0), "detail")), "{\"to\":\"x\"}");
 	json_decref(out);
 }
 
@@ -1396,6 +1448,7 @@ static const struct store_case {
 	{ "people", test_people, 0 },
 	{ "referral_create_get_update", test_referral_create_get_update, 0 },
 	{ "referral_list", test_referral_list, 0 },
+	{ "referral_write_extras", test_referral_write_extras, 0 },
 	{ "idempotency_and_purge", test_idempotency_and_purge, 0 },
 	{ "concurrent_referrals", test_concurrent_referrals, 0 },
 	{ "connection_loss", test_pg_connection_loss, ONLY_PG },
