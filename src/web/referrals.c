@@ -166,6 +166,17 @@ static const struct status_words *words_of(const char *status)
 	return NULL;
 }
 
+/* "in_progress" -> "in progress", for the middle of a sentence. */
+static const char *status_lower(struct request *r, const char *status)
+{
+	char *out = arena_strdup(&r->arena, status);
+
+	for (char *p = out; p && *p; p++)
+		if (*p == '_')
+			*p = ' ';
+	return out ? out : status;
+}
+
 static json_t *status_tag(struct request *r, const char *status)
 {
 	const struct status_words *w = words_of(status);
@@ -831,7 +842,7 @@ static void change_link(struct request *r, json_t *row_o, json_t *doc, const cha
 }
 
 /* What the eligibility engine says of the person for this service now:
- * {status, failed: [text], to_confirm: [text]}. */
+ * {status, failed: [{text, not_suitable}], to_confirm: [{text, not_suitable}]}. */
 static json_t *eligibility_now(struct app *a, struct request *r, json_t *doc, json_t *person)
 {
 	json_t *profile = json_object_get(json_object_get(doc, "person"), "profile"), *body, *answer = NULL;
@@ -856,7 +867,8 @@ static json_t *eligibility_now(struct app *a, struct request *r, json_t *doc, js
 
 		if ((!strcmp(kind, "eligibility") && !strcmp(outcome, "not_met")) ||
 		    (!strcmp(kind, "not_suitable") && !strcmp(outcome, "met")))
-			json_array_append(failed, json_object_get(c, "text"));
+			json_array_append_new(failed, json_pack("{s:O, s:b}", "text", json_object_get(c, "text"),
+								"not_suitable", !strcmp(kind, "not_suitable")));
 		else if (!strcmp(outcome, "unknown") || !strcmp(outcome, "judgement"))
 			json_array_append_new(unknown, json_pack("{s:O, s:b}", "text", json_object_get(c, "text"),
 								 "not_suitable", !strcmp(kind, "not_suitable")));
@@ -1132,6 +1144,7 @@ void web_referrals(void *app, struct request *r)
 		     "referrals");
 	json_object_set_new(v, "rows", rows);
 	json_object_set_new(v, "total", json_integer(total));
+	json_object_set_new(v, "noun", json_string(total == 1 ? "referral" : "referrals"));
 	json_object_set_new(v, "first", json_integer(total ? (page - 1) * LIST_PAGE_SIZE + 1 : 0));
 	json_object_set_new(v, "last", json_integer(page * LIST_PAGE_SIZE < total ? page * LIST_PAGE_SIZE : total));
 	json_object_set_new(v, "inbox", json_boolean(inbox));
@@ -1508,8 +1521,7 @@ static json_t *action_target(struct app *a, struct request *r, const struct acti
 	if (may_move(r, doc, *act, t, &e)) {
 		web_page_error(a, r, e.rc == RC_FORBIDDEN ? 403 : 409,
 			       arena_sprintf(&r->arena, "You cannot %s referral %s: it is %s.", verb_of(*act, r, doc),
-					     str_or(doc, "reference", ""),
-					     web_humanise(r, str_or(doc, "status", "")) /* "In progress" */));
+					     str_or(doc, "reference", ""), status_lower(r, str_or(doc, "status", ""))));
 		json_decref(doc);
 		return NULL;
 	}
