@@ -57,11 +57,13 @@ script_suite http-sqlite tests/http/run.sh build/asan/ratecard "$log/http.db"
 
 script_suite crash-sqlite tests/http/crash.sh build/ratecard "$log/crash.db"
 script_suite referrals-sqlite tests/http/referrals.sh build/asan/ratecard "$log/referrals.db"
+script_suite pages-referrals-sqlite tests/http/pages-referrals.sh build/asan/ratecard "$log/pages-referrals.db"
 script_suite pages-sqlite tests/http/pages.sh build/asan/ratecard "$log/pages.db"
 if [ $pg_up = 1 ]; then
 	script_suite http-pg tests/http/run.sh build/asan/ratecard "$RATECARD_TEST_PG"
 	script_suite crash-pg tests/http/crash.sh build/ratecard "$RATECARD_TEST_PG"
 	script_suite referrals-pg tests/http/referrals.sh build/asan/ratecard "$RATECARD_TEST_PG"
+	script_suite pages-referrals-pg tests/http/pages-referrals.sh build/asan/ratecard "$RATECARD_TEST_PG"
 	script_suite pages-pg tests/http/pages.sh build/asan/ratecard "$RATECARD_TEST_PG"
 	script_suite scale-out tests/http/scaleout.sh build/asan/ratecard "$RATECARD_TEST_PG"
 fi
