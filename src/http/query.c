@@ -17,7 +17,8 @@ static int hexval(char c)
 	return -1;
 }
 
-long query_decode(const char *s, size_t len, char *out, int plus_is_space)
+/* lines: a form's text box may hold tab, line feed and carriage return */
+static long decode(const char *s, size_t len, char *out, int plus_is_space, int lines)
 {
 	size_t o = 0;
 
@@ -45,7 +46,7 @@ long query_decode(const char *s, size_t len, char *out, int plus_is_space)
 		unsigned char u = (unsigned char)out[i];
 		size_t l;
 
-		if (u < 0x20 || u == 0x7f)
+		if ((u < 0x20 && !(lines && (u == '\t' || u == '\n' || u == '\r'))) || u == 0x7f)
 			return -1;
 		l = utf8_seq_len((const unsigned char *)out + i, o - i);
 		if (!l)
@@ -55,9 +56,16 @@ long query_decode(const char *s, size_t len, char *out, int plus_is_space)
 	return (long)o;
 }
 
+long query_decode(const char *s, size_t len, char *out, int plus_is_space)
+{
+	return decode(s, len, out, plus_is_space, 0);
+}
+
 static enum rc parse(struct query *q, const char *s, size_t len, struct arena *a,
 		     size_t max_params, size_t max_len, const char *what, struct err *e)
 {
+	int form = !strcmp(what, "form");
+
 	size_t i = 0, pieces = 1;
 
 	q->n = 0;
@@ -89,7 +97,7 @@ static enum rc parse(struct query *q, const char *s, size_t len, struct arena *a
 			return err_set(e, RC_NOMEM, "", "out of memory");
 		if (query_decode(piece, klen, key, 1) < 0)
 			return err_set(e, RC_BAD_INPUT, what, "a parameter name is not valid percent-encoded UTF-8");
-		if (query_decode(eq ? eq + 1 : piece + plen, eq ? plen - klen - 1 : 0, val, 1) < 0)
+		if (decode(eq ? eq + 1 : piece + plen, eq ? plen - klen - 1 : 0, val, 1, form) < 0)
 			return err_set(e, RC_BAD_INPUT, key[0] ? key : what,
 				       "not valid percent-encoded UTF-8");
 		q->p[q->n].key = key;

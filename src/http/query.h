@@ -33,7 +33,8 @@ enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a,
 		    struct err *e) RC_MUST;
 
 /* The same for an application/x-www-form-urlencoded body, with the larger
- * FORM_ limits. */
+ * FORM_ limits; values may also hold tab, line feed and carriage return
+ * (a text box's lines). */
 enum rc query_parse_form(struct query *q, const char *s, size_t len, struct arena *a,
 			 struct err *e) RC_MUST;
 

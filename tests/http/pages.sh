@@ -148,8 +148,8 @@ check "what was typed is kept" 'grep -q "value=\"12x\"" "$tmp/body"'
 post /services/essex-crc/resolve/edit "$cj" --data-urlencode "csrf=$t" --data-urlencode "status=suspended" \
 	--data-urlencode "regions=East of England" --data-urlencode "price_unit_0=session" \
 	--data-urlencode "price_amount_0=125.50" --data-urlencode "price_from_0=2026-04-01" \
-	--data-urlencode "note=<b>pages test</b>"
-check "saved: 303 back to the service (got $code $(header Location))" \
+	--data-urlencode $'note=<b>pages test</b>\r\nover two lines'
+check "saved, a text box's line break and all: 303 back to the service (got $code $(header Location))" \
 	'[ "$code" = 303 ] && [[ "$(header Location)" == /services/essex-crc/resolve?changed=* ]]'
 get "$(header Location)" "$cj"
 check "the service shows the new version, suspended, priced" \
