@@ -70,13 +70,23 @@ if [ $pg_up = 1 ]; then
 	script_suite scale-out tests/http/scaleout.sh build/asan/ratecard "$RATECARD_TEST_PG"
 fi
 
+# browser tests: Debian's chromium and the npm packages (make installs those)
+if [ -x /usr/bin/chromium ] && [ -d node_modules/playwright-core ]; then
+	script_suite browser tests/browser/run.sh build/asan/ratecard
+else
+	failed=$((failed + 1))
+	echo "browser: not run: needs /usr/bin/chromium (scripts/bootstrap --test) and node_modules/ (make)"
+fi
+
 if command -v clang >/dev/null && make -s fuzz >"$log/fuzz-build.out" 2>&1; then
 	for fz in build/fuzz/fuzz_*; do
 		name=$(basename "$fz")
 		corpus=tests/fuzz/corpus/${name#fuzz_}
 		mkdir -p "$log/$name"
 		# new inputs go to the scratch directory first; the committed corpus is only read
-		if "$fz" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$log/$name" "$corpus" \
+		seeds=()
+		[ "$name" = fuzz_tmpl ] && seeds=(web/templates) # the real templates seed the template fuzzer
+		if "$fz" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$log/$name" "$corpus" "${seeds[@]}" \
 			>"$log/$name.out" 2>&1; then
 			passed=$((passed + 1))
 			echo "$name: $(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log/$name.out" | grep -Eo '[0-9]+$') runs, no crash"
