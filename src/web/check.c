@@ -8,8 +8,9 @@
  * control. Anything left empty stays out of the profile, so the engine sees
  * it as unknown (profile.md's three-valued logic): a blank is never a zero.
  * A list that is present is complete, so each list's checkboxes end with a
- * "None of these" box: no box ticked means not known, "None" means known to
- * be empty.
+ * "None of these" box, sent as the list's name with an empty value (GOV.UK's
+ * exclusive box shares the name): no box ticked means not known, "None"
+ * means known to be empty.
  *
  * Validation is the API's. A number that does not parse is sent as the text
  * typed, and the API's 400 names the field, which the page shows by it; the
@@ -22,7 +23,6 @@
 #include "profile/field.h"
 #include "web/web.h"
 
-#define NONE_KEY "none"        /* form key whose values name the lists ticked "None" */
 #define MAX_RESULT_GROUPS 4
 
 enum group { G_HIDDEN, G_ABOUT, G_SENTENCE, G_RISK, G_OFFENCES, G_NEEDS, G_CIRCUMSTANCES, G_COUNT };
@@ -248,10 +248,10 @@ static json_t *profile_from_form(struct request *r, const struct query *form, co
 			for (size_t i = 0; i < form->n; i++)
 				if (!strcmp(form->p[i].key, fd->name) && *form->p[i].value)
 					json_array_append_new(list, json_string(form->p[i].value));
-			if (form_has(form, NONE_KEY, fd->name) && json_array_size(list))
+			if (form_has(form, fd->name, "") && json_array_size(list))
 				errs[f] = arena_sprintf(&r->arena, "%s: select the ones that apply, or \"None of "
 								   "these\", not both", label_of(r, f));
-			if (json_array_size(list) || form_has(form, NONE_KEY, fd->name))
+			if (json_array_size(list) || form_has(form, fd->name, ""))
 				profile_put(profile, fd->name, list);
 			else
 				json_decref(list);

@@ -79,7 +79,7 @@ csrf=$(csrf_of_page)
 check "the form carries a CSRF token" [ -n "$csrf" ]
 for want in 'name="age"' 'inputmode="numeric"' 'name="scores.ogrs"' 'inputmode="decimal"' \
 	'<option value="" selected>Not known</option>' 'name="offences" type="checkbox" value="domestic_abuse"' \
-	'id="offences-none" name="none" type="checkbox" value="offences"' '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Assessed need areas</legend>' \
+	'id="offences-none" name="offences" type="checkbox" value="" data-behaviour="exclusive"' '<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">Assessed need areas</legend>' \
 	'<h2 class="govuk-heading-m">Risk and scores</h2>' '<h2 class="govuk-heading-m">Circumstances</h2>' 'name="completed"'; do
 	check "the form has $want" has "$want"
 done
@@ -120,7 +120,7 @@ check "the results page's ids are unique" ids_unique
 # one service, the whole KSS BBR profile: eligible, Refer carries the CRN
 st=$(post prac /eligibility "csrf=$csrf" crn=$crn service=kss-crc/building-better-relationships age=30 sex=male area=Kent \
 	index_offence=intimate_partner_violence offences=intimate_partner_violence scores.sara=medium scores.oasys_total=9 \
-	scores.oasys_11_6=2 none=flags)
+	scores.oasys_11_6=2 flags=)
 check "one service: $st" [ "$st" = 200 ]
 check "one service, eligible" has 'id="results-eligible">Eligible (1)</h2>'
 check "one service, nothing else" has 'id="results-ineligible">Not eligible (0)</h2>'
@@ -144,7 +144,7 @@ check "not a number is named" has '<li><a href="#age">Age must be a number</a></
 st=$(post prac /eligibility "csrf=$csrf" scores.oasys_11_6=1.5)
 check "a half on a whole-number score: $st" [ "$st" = 400 ]
 check "its field is named" has '<li><a href="#scores-oasys_11_6">OASys item 11.6 (impulsivity) must be a whole number</a></li>'
-st=$(post prac /eligibility "csrf=$csrf" offences=drugs none=offences)
+st=$(post prac /eligibility "csrf=$csrf" offences=drugs offences=)
 check "both a box and None: $st" [ "$st" = 400 ]
 check "both a box and None is named" has '<li><a href="#offences">Offences, index or previous: select the ones that apply'
 st=$(post prac /eligibility "csrf=$csrf" sex=robot)
@@ -156,10 +156,10 @@ st=$(get prac "/eligibility?service=nobody/nothing")
 check "GET an unknown service: $st" [ "$st" = 404 ]
 
 # None of these: a list known to be empty is not the same as not known
-st=$(post prac /eligibility "csrf=$csrf" none=needs completed=none)
+st=$(post prac /eligibility "csrf=$csrf" needs= completed=none)
 check "None of these: $st" [ "$st" = 200 ]
 check "None is shown as None" has '<dt class="govuk-summary-list__key">Assessed need areas</dt><dd class="govuk-summary-list__value">None</dd>'
-check "None stays ticked" has 'id="needs-none" name="none" type="checkbox" value="needs" data-behaviour="exclusive" checked'
+check "None stays ticked" has 'id="needs-none" name="needs" type="checkbox" value="" data-behaviour="exclusive" checked'
 
 # --- people ---
 curl -s -o "$tmp/person.json" -w '%{http_code}' -H "Authorization: Bearer $tok" "$base/api/v1/people" \
@@ -179,7 +179,7 @@ check "the age is prefilled" has 'id="age" name="age" type="text" inputmode="num
 check "a score is prefilled" has 'value="48.5"'
 check "a choice is prefilled" has '<option value="medium" selected>Medium</option>'
 check "a list is prefilled" has 'value="domestic_abuse" checked'
-check "an empty list is prefilled as None" has 'value="needs" data-behaviour="exclusive" checked'
+check "an empty list is prefilled as None" has 'id="needs-none" name="needs" type="checkbox" value="" data-behaviour="exclusive" checked'
 check "what is not known stays empty" has 'id="scores-ovp" name="scores.ovp" type="text" inputmode="decimal" spellcheck="false" autocomplete="off" value=""'
 
 st=$(get prac "/people?crn=%20$crn%20")
