@@ -707,14 +707,13 @@ void web_eligibility(void *app, struct request *r)
 	struct app *a = app;
 	struct query form;
 	const char *errs[PF_COUNT] = { 0 }, *crn;
-	json_t *profile = NULL, *services = json_array(), *body = NULL, *answer = NULL, *only = NULL, *v;
+	json_t *profile = NULL, *services, *body = NULL, *answer = NULL, *only = NULL, *v;
 	int status, bad = 0, failed = 0;
 	size_t total;
 
-	if (web_form(a, r, &form)) {
-		json_decref(services);
+	if (web_form(a, r, &form))
 		return;
-	}
+	services = json_array();
 	crn = trimmed(r, query_get(&form, "crn"));
 	for (size_t i = 0; i < form.n; i++)
 		if (!strcmp(form.p[i].key, "service") && *form.p[i].value)
