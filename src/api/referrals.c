@@ -26,11 +26,29 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-/* Answer a referral document with its version and waiting time. */
+/* How long a referral not yet final has waited in its status; 0 when it
+ * is final (or its status time is unreadable): it has no waiting time. */
+static int waiting(json_t *doc, int64_t now, int64_t *secs)
+{
+	const char *status = str(doc, "status"), *at = str(doc, "status_at");
+	struct tm tm = { 0 };
+
+	if (!status || !strcmp(status, "rejected") || !strcmp(status, "completed") ||
+	    !strcmp(status, "cancelled") || !at || !strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		return 0;
+	*secs = now - (int64_t)timegm(&tm);
+	if (*secs < 0)
+		*secs = 0;
+	return 1;
+}
+
+/* Answer a referral document with its version and waiting time: doc itself
+ * with those added (every caller answers it and lets it go; a copy of the
+ * whole document was a twentieth of a transition), as a new reference. */
 static json_t *present(json_t *doc, int version, int full, int64_t now)
 {
-	json_t *out = json_deep_copy(doc);
-	const char *status = str(doc, "status");
+	json_t *out = json_incref(doc);
+	int64_t secs;
 
 	json_object_set_new(out, "version", json_integer(version));
 	if (!full) {
@@ -39,18 +57,39 @@ static json_t *present(json_t *doc, int version, int full, int64_t now)
 		for (int i = 0; heavy[i]; i++)
 			json_object_del(out, heavy[i]);
 	}
-	if (status && strcmp(status, "rejected") && strcmp(status, "completed") && strcmp(status, "cancelled")) {
-		struct tm tm = { 0 };
-		const char *at = str(doc, "status_at");
-
-		if (at && strptime(at, "%Y-%m-%dT%H:%M:%SZ", &tm)) {
-			int64_t secs = now - (int64_t)timegm(&tm);
-
-			json_object_set_new(out, "waiting_seconds", json_integer(secs > 0 ? secs : 0));
-			json_object_set_new(out, "waiting_days", json_integer(secs > 0 ? secs / 86400 : 0));
-		}
+	if (waiting(doc, now, &secs)) {
+		json_object_set_new(out, "waiting_seconds", json_integer(secs));
+		json_object_set_new(out, "waiting_days", json_integer(secs / 86400));
 	}
 	return out;
+}
+
+/* The document of a change as text, for the store and the answer alike. */
+static char *doc_text(json_t *doc)
+{
+	return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+/* Answer 200 with a changed referral: its stored text (doc_text) with the
+ * version and waiting time added, the bytes present() and http_json() would
+ * give, without dumping the whole document a second time. */
+static void answer_changed(struct request *r, json_t *doc, const char *text, int version, int64_t now)
+{
+	size_t len = text ? strlen(text) : 0;
+	int64_t secs;
+
+	buf_reset(&r->out);
+	if (len < 2 || text[len - 1] != '}' || buf_add(&r->out, text, len - 1) ||
+	    buf_addf(&r->out, ",\"version\":%d", version) ||
+	    (waiting(doc, now, &secs) &&
+	     buf_addf(&r->out, ",\"waiting_seconds\":%lld,\"waiting_days\":%lld", (long long)secs,
+		      (long long)(secs / 86400))) ||
+	    buf_addch(&r->out, '}')) {
+		buf_reset(&r->out);
+		http_json(r, 200, present(doc, version, 1, now));
+		return;
+	}
+	http_raw(r, 200);
 }
 
 /* Load referral {id} (a number or a reference) if the caller may see it;
@@ -483,7 +522,7 @@ void api_referral_transition(void *app, struct request *r)
 	int64_t id, now = (int64_t)time(NULL);
 	int version, new_version, to, from;
 	const char *override, *key;
-	char detail[256];
+	char detail[256], *text = NULL;
 	struct audit_entry ae = audit_of(r, "referral_transition", detail);
 
 	if (!body)
@@ -537,12 +576,14 @@ void api_referral_transition(void *app, struct request *r)
 	snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"%s}", lifecycle_name((enum rstatus)from),
 		 lifecycle_name((enum rstatus)to), override ? ",\"override\":true" : "");
 	w.audit = &ae;
+	w.text = text = doc_text(doc);
 	if (a->store->ops->referral_update(a->store, id, version, doc, &w, &new_version, &e)) {
 		http_fail(r, &e);
 		goto out;
 	}
-	http_json(r, 200, present(doc, new_version, 1, now));
+	answer_changed(r, doc, text, new_version, now);
 out:
+	free(text);
 	json_decref(outbox);
 	json_decref(doc);
 	json_decref(body);
@@ -561,6 +602,7 @@ static void update_with(struct app *a, struct request *r, const char *action,
 	struct referral_write w = { .audit = &ae };
 	int64_t id;
 	int version, new_version;
+	char *text = NULL;
 
 	if (!body)
 		return;
@@ -586,12 +628,14 @@ static void update_with(struct app *a, struct request *r, const char *action,
 	}
 	outbox = referral_notify(doc, &r->user, action, action);
 	w.outbox = outbox;
+	w.text = text = doc_text(doc);
 	if (a->store->ops->referral_update(a->store, id, version, doc, &w, &new_version, &e)) {
 		http_fail(r, &e);
 		goto out;
 	}
-	http_json(r, 200, present(doc, new_version, 1, (int64_t)time(NULL)));
+	answer_changed(r, doc, text, new_version, (int64_t)time(NULL));
 out:
+	free(text);
 	json_decref(outbox);
 	json_decref(doc);
 	json_decref(body);

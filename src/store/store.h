@@ -82,6 +82,9 @@ struct referral_write {
 	json_t *person;            /* create only, or NULL: a person's record (with "crn"),
 				      opened at version 1 by the referral's creator unless
 				      that CRN has one already (which is left as it is) */
+	const char *text;          /* update only, or NULL: the document as json_dumps()
+				      with JSON_COMPACT | JSON_PRESERVE_ORDER writes it,
+				      when the caller has it already (stored as is) */
 };
 
 struct store_ops {

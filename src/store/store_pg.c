@@ -1487,18 +1487,19 @@ static enum rc pg_referral_update(struct store *s, int64_t id, int expected_vers
 				  const struct referral_write *w, int *new_version, struct err *e)
 {
 	struct pg_store *ps = (struct pg_store *)s;
-	char *text = dump(doc);
+	char *text = w && w->text ? NULL : dump(doc);
+	const char *stored = text ? text : w && w->text ? w->text : NULL;
 	const char *status = jstr(doc, "status", NULL);
 	struct conn *c;
 	enum rc rc;
 
-	if (!text)
+	if (!stored)
 		return err_set(e, RC_NOMEM, "", "out of memory");
 	if ((rc = borrow(ps, &c, e)))
 		goto out;
-	rc = update_tx(c, id, expected_version, text, status, w, new_version, e);
+	rc = update_tx(c, id, expected_version, stored, status, w, new_version, e);
 	if (retry_transaction(c, rc))
-		rc = update_tx(c, id, expected_version, text, status, w, new_version, e);
+		rc = update_tx(c, id, expected_version, stored, status, w, new_version, e);
 	give_back(ps, c);
 out:
 	free(text);

@@ -1237,11 +1237,12 @@ static enum rc sq_referral_update(struct store *s, int64_t id, int expected_vers
 {
 	struct sqlite_store *ss = (struct sqlite_store *)s;
 	struct conn *c = borrow(ss);
-	char *text = dump(doc);
+	char *text = w && w->text ? NULL : dump(doc);
+	const char *stored = text ? text : w && w->text ? w->text : NULL;
 	sqlite3_stmt *st;
 	enum rc rc;
 
-	if (!text) {
+	if (!stored) {
 		rc = err_set(e, RC_NOMEM, "", "out of memory");
 		goto out;
 	}
@@ -1255,7 +1256,7 @@ static enum rc sq_referral_update(struct store *s, int64_t id, int expected_vers
 	sqlite3_bind_int(st, 2, expected_version);
 	sqlite3_bind_text(st, 3, jstr(doc, "status", NULL), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)time(NULL));
-	sqlite3_bind_text(st, 5, text, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, stored, -1, SQLITE_STATIC);
 	if ((rc = step_done(c, st, e)))
 		goto rollback;
 	if (!sqlite3_changes(c->db)) {
