@@ -12,8 +12,15 @@
  * write lock: SQLite's busy handler waits by sleeping (1 ms, then 2, 5 ...),
  * which left a core idle while the holder finished in microseconds. Other
  * processes on the same file (the CLI) still meet the busy timeout.
+ *
+ * Checkpoints (copying the WAL back into the database file, with an fsync)
+ * run after a writer has let the next one in, not inside its COMMIT, where
+ * SQLite's automatic checkpoint held every other writer up: the writer that
+ * finds the WAL past CHECKPOINT_PAGES copies what it can, then copies the
+ * rest with the write mutex held, so the WAL is complete and starts again.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +31,8 @@
 #include "store/store_int.h"
 
 #define POOL_SIZE 8
+/* WAL pages after which a writer checkpoints (SQLite's default) */
+#define CHECKPOINT_PAGES 1000
 
 enum stmt_id {
 	Q_USER_ADD, Q_USER_GET, Q_LOGIN_OK, Q_LOGIN_FAIL,
@@ -177,11 +186,24 @@ struct sqlite_store {
 	pthread_mutex_t lock;
 	pthread_cond_t free_conn;
 	pthread_mutex_t write_lock;  /* held from BEGIN IMMEDIATE to COMMIT or ROLLBACK */
+	pthread_mutex_t checkpoint;  /* one checkpointing writer at a time */
+	atomic_int wal_pages;        /* pages in the WAL after the last commit */
 };
 
 static enum rc db_error(struct err *e, sqlite3 *db, const char *what)
 {
 	return err_set(e, RC_IO, "database", "%s: %s", what, db ? sqlite3_errmsg(db) : "no connection");
+}
+
+/* After each commit: how long the WAL is (instead of checkpointing). */
+static int on_wal(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct sqlite_store *ss = arg;
+
+	(void)db;
+	(void)name;
+	atomic_store(&ss->wal_pages, pages);
+	return SQLITE_OK;
 }
 
 static enum rc open_conn(struct sqlite_store *ss, struct conn *c, struct err *e)
@@ -195,6 +217,7 @@ static enum rc open_conn(struct sqlite_store *ss, struct conn *c, struct err *e)
 	sqlite3_busy_timeout(c->db, 10000);
 	if (sqlite3_exec(c->db, setup, NULL, NULL, NULL) != SQLITE_OK)
 		return db_error(e, c->db, "setting up the connection");
+	sqlite3_wal_hook(c->db, on_wal, ss); /* replaces the automatic checkpoint */
 	return RC_OK;
 }
 
@@ -287,6 +310,7 @@ static enum rc sq_open(struct store **out, const char *url, struct err *e)
 	pthread_mutex_init(&ss->lock, NULL);
 	pthread_cond_init(&ss->free_conn, NULL);
 	pthread_mutex_init(&ss->write_lock, NULL);
+	pthread_mutex_init(&ss->checkpoint, NULL);
 	for (int i = 0; i < POOL_SIZE && !rc; i++)
 		rc = open_conn(ss, &ss->pool[i], e);
 	if (rc) {
@@ -307,6 +331,7 @@ static void sq_close(struct store *s)
 	pthread_mutex_destroy(&ss->lock);
 	pthread_cond_destroy(&ss->free_conn);
 	pthread_mutex_destroy(&ss->write_lock);
+	pthread_mutex_destroy(&ss->checkpoint);
 	free(ss);
 }
 
@@ -401,8 +426,24 @@ static void write_rollback(struct sqlite_store *ss, struct conn *c)
 	pthread_mutex_unlock(&ss->write_lock);
 }
 
-/* Commit the write transaction (rolled back if that fails) and let the
- * next writer in. */
+/* With the WAL past CHECKPOINT_PAGES, and no other writer at it, copy it
+ * into the database: most of it while writers go on, the rest with them
+ * held, so that it is all copied and the next writer starts the WAL again.
+ * A checkpoint that fails is tried again after the next commit. */
+static void checkpoint(struct sqlite_store *ss, struct conn *c)
+{
+	if (atomic_load(&ss->wal_pages) < CHECKPOINT_PAGES || pthread_mutex_trylock(&ss->checkpoint))
+		return;
+	sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_lock(&ss->write_lock);
+	if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) == SQLITE_OK)
+		atomic_store(&ss->wal_pages, 0);
+	pthread_mutex_unlock(&ss->write_lock);
+	pthread_mutex_unlock(&ss->checkpoint);
+}
+
+/* Commit the write transaction (rolled back if that fails), let the next
+ * writer in, and checkpoint if it is time. */
 static enum rc write_commit(struct sqlite_store *ss, struct conn *c, struct err *e)
 {
 	sqlite3_stmt *st = stmt(c, Q_COMMIT, e);
@@ -413,6 +454,7 @@ static enum rc write_commit(struct sqlite_store *ss, struct conn *c, struct err 
 		return rc;
 	}
 	pthread_mutex_unlock(&ss->write_lock);
+	checkpoint(ss, c);
 	return RC_OK;
 }
 
@@ -425,6 +467,8 @@ static enum rc write_one(struct sqlite_store *ss, struct conn *c, sqlite3_stmt *
 	rc = step_done(c, st, e);
 	sqlite3_reset(st);
 	pthread_mutex_unlock(&ss->write_lock);
+	if (!rc)
+		checkpoint(ss, c);
 	return rc;
 }
 
