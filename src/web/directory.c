@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "catalogue/schema.h"
 #include "profile/field.h"
 #include "web/web.h"
@@ -439,15 +440,28 @@ static void service_view(struct request *r, json_t *v, json_t *s)
 	json_object_set_new(v, "levels_view", levels_view(r, json_object_get(s, "levels")));
 }
 
+/* The versions, newest first, each with the table's "at" (the date of its
+ * created_at, in words, UTC) and "by" (its created_by). */
 static json_t *history_of(struct app *a, struct request *r)
 {
-	json_t *answer = NULL, *out = json_array(), *item;
+	static const char *const months[] = { "January", "February", "March", "April", "May", "June", "July",
+					      "August", "September", "October", "November", "December" };
+	json_t *answer = NULL, *out = json_array(), *item, *by;
 	size_t i;
 
 	if (web_call(a, r, api_service_history, NULL, NULL, r->match.captures[0], r->match.captures[1],
 		     &answer) == 200) {
-		json_array_foreach(json_object_get(answer, "versions"), i, item)
-			json_array_insert(out, 0, item); /* newest first */
+		json_array_foreach(json_object_get(answer, "versions"), i, item) {
+			time_t t = (time_t)json_integer_value(json_object_get(item, "created_at"));
+			struct tm tm;
+
+			if (t > 0 && gmtime_r(&t, &tm))
+				json_object_set_new(item, "at", json_string(arena_sprintf(&r->arena, "%d %s %d",
+					tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900)));
+			if ((by = json_object_get(item, "created_by")))
+				json_object_set(item, "by", by);
+			json_array_insert(out, 0, item);
+		}
 	}
 	json_decref(answer);
 	return out;
