@@ -3,7 +3,8 @@
 // starts the server and sets the environment read here:
 //   RATECARD_URL        the server, e.g. http://127.0.0.1:31234
 //   RATECARD_<ROLE>_USER / RATECARD_<ROLE>_PASSWORD  for PRACTITIONER, PROVIDER,
-//                       COMMISSIONER, COURT, ADMIN
+//                       COMMISSIONER, COURT, ADMIN, and STAFF (a second member
+//                       of the provider's staff, to allocate referrals to)
 //   SCREENSHOT_DIR      where shot() writes NAME.png (default build/screenshots)
 //   CHROMIUM            the browser (default /usr/bin/chromium)
 // The network is closed: chromium runs with no background networking, and any
@@ -27,7 +28,7 @@ function account(role) {
 
 /** The accounts run.sh created, by role: users.practitioner.username, ... */
 export const users = Object.fromEntries(
-	['practitioner', 'provider', 'commissioner', 'court', 'admin'].map((r) => [r, account(r)]),
+	['practitioner', 'provider', 'staff', 'commissioner', 'court', 'admin'].map((r) => [r, account(r)]),
 );
 
 /** WCAG 2.2 AA and everything below it. */
@@ -161,11 +162,15 @@ async function axeOnCopy(page) {
 	}
 }
 
-/** Saves a full-page PNG of the page as SCREENSHOT_DIR/NAME.png; returns the path. */
-export async function shot(page, name) {
+/**
+ * Saves a PNG of the page as SCREENSHOT_DIR/NAME.png; returns the path. The
+ * whole page by default; { fullPage: false } keeps to the viewport (for
+ * pictures of a fixed size, such as the README's).
+ */
+export async function shot(page, name, { fullPage = true } = {}) {
 	await mkdir(screenshotDir, { recursive: true });
 	const file = path.join(screenshotDir, `${name}.png`);
-	await page.screenshot({ path: file, fullPage: true });
+	await page.screenshot({ path: file, fullPage });
 	return file;
 }
 

@@ -3,11 +3,14 @@
 # `ratecard serve` on a loopback port with a new SQLite database and one user
 # per role. Runs every tests/browser/*.test.mjs with node's own test runner,
 # one file at a time; screenshots go to build/screenshots/ (emptied first).
-#   tests/browser/run.sh BINARY
+#   tests/browser/run.sh BINARY [FILE.test.mjs...]   (default: all of them)
 # Needs `make` first (node_modules/ and build/assets/) and chromium
 # (scripts/bootstrap --test). Ends with "browser: N passed, N failed".
 set -u
-bin=${1:?usage: run.sh BINARY}
+bin=${1:?usage: run.sh BINARY [FILE.test.mjs...]}
+shift
+files=()
+for f in "$@"; do files+=("$(realpath "$f")"); done
 cd "$(dirname "$0")/../.." || exit 3
 tmp=$(mktemp -d)
 db=$tmp/b.db
@@ -30,21 +33,23 @@ fi
 # one account per role: RATECARD_<ROLE>_USER and RATECARD_<ROLE>_PASSWORD
 export RATECARD_PRACTITIONER_USER=pat RATECARD_PRACTITIONER_PASSWORD=browser-practitioner-1
 export RATECARD_PROVIDER_USER=hub RATECARD_PROVIDER_PASSWORD=browser-provider-1
+export RATECARD_STAFF_USER=kay RATECARD_STAFF_PASSWORD=browser-staff-1 # kss-crc's worker, to allocate to
 export RATECARD_COMMISSIONER_USER=comm RATECARD_COMMISSIONER_PASSWORD=browser-commissioner-1
 export RATECARD_COURT_USER=court RATECARD_COURT_PASSWORD=browser-court-1
 export RATECARD_ADMIN_USER=admin RATECARD_ADMIN_PASSWORD=browser-admin-1
-adduser() { # adduser ROLE [--team T | --provider P]
+adduser() { # adduser ACCOUNT ROLE [--team T | --provider P]: ACCOUNT names the variables
 	local r=${1^^} u p
 	u=RATECARD_${r}_USER p=RATECARD_${r}_PASSWORD
-	echo "${!p}" | "$bin" user add --db "$db" --username "${!u}" --role "$1" --password-stdin "${@:2}" \
+	echo "${!p}" | "$bin" user add --db "$db" --username "${!u}" --role "$2" --password-stdin "${@:3}" \
 		>/dev/null || { echo "user add ${!u} failed"; echo "browser: 0 passed, 1 failed"; exit 1; }
 }
 "$bin" migrate --db "$db" >/dev/null || { echo "migrate failed"; echo "browser: 0 passed, 1 failed"; exit 1; }
-adduser practitioner --team "Kent North"
-adduser provider --provider kss-crc # runs Building Better Relationships in Kent, Surrey and Sussex
-adduser commissioner
-adduser court
-adduser admin
+adduser practitioner practitioner --team "Kent North"
+adduser provider provider --provider kss-crc # runs Building Better Relationships in Kent, Surrey and Sussex
+adduser staff provider --provider kss-crc
+adduser commissioner commissioner
+adduser court court
+adduser admin admin
 
 start_server "$port" || { echo "browser: 0 passed, 1 failed"; exit 1; }
 export RATECARD_URL=http://127.0.0.1:$port
@@ -55,7 +60,8 @@ mkdir -p "$SCREENSHOT_DIR"
 # one file at a time (a concurrency of 1), each file's tests in order; TAP
 # so the "# pass N" / "# fail N" summary can be added up
 pass=0 fail=0
-for f in tests/browser/*.test.mjs; do
+[ ${#files[@]} -gt 0 ] || files=(tests/browser/*.test.mjs)
+for f in "${files[@]}"; do
 	node --test --test-reporter=tap "$f" >"$tmp/tap" 2>&1
 	rc=$?
 	cat "$tmp/tap"
