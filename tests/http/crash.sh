@@ -12,8 +12,6 @@ pass=0 fail=0
 . "$here/lib.sh"
 port=$(free_port)
 trap 'stop_server $port; rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 
 "$bin" migrate --db "$db" >/dev/null || exit 1
 echo crash-test-pass-1 | "$bin" user add --db "$db" --username crashcam --role commissioner --password-stdin >/dev/null

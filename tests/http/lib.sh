@@ -31,3 +31,9 @@ stop_server() {
 sign_in() {
 	curl -s -X POST "http://127.0.0.1:$1/api/v1/session" -d "{\"username\":\"$2\",\"password\":\"$3\"}" | jq -r .token
 }
+
+# counting: every script keeps pass and fail and ends with "NAME: N passed, N failed"
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+# check DESCRIPTION 'SHELL TEST'
+check() { if eval "$2"; then ok; else bad "$1"; fi; }

@@ -18,8 +18,6 @@ pass=0 fail=0
 port=$(free_port)
 base=http://127.0.0.1:$port
 trap 'stop_server $port; rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 
 # users of their own (the PostgreSQL database is shared with other suites)
 "$bin" migrate --db "$db" >/dev/null || exit 1

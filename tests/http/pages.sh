@@ -12,9 +12,6 @@ pass=0 fail=0
 . "$here/lib.sh"
 port=$(free_port)
 trap 'stop_server $port; rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
 url=http://127.0.0.1:$port
 
 "$bin" migrate --db "$db" >/dev/null || exit 1

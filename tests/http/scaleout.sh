@@ -13,9 +13,6 @@ pass=0 fail=0
 . "$here/lib.sh"
 a=$(free_port); b=$((a + 1))
 trap 'stop_server $a; stop_server $b; rm -rf "$tmp"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok; else bad "$1"; fi; }
 
 "$bin" migrate --db "$db" >/dev/null || exit 1
 echo scale-out-pass-1 | "$bin" user add --db "$db" --username scaleuser --role commissioner --password-stdin >/dev/null
