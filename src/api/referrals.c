@@ -73,7 +73,8 @@ static char *doc_text(json_t *doc)
 /* Answer 200 with a changed referral: its stored text (doc_text) with the
  * version and waiting time added, the bytes present() and http_json() would
  * give, without dumping the whole document a second time. */
-static void answer_changed(struct request *r, json_t *doc, const char *text, int version, int64_t now)
+static void answer_changed(struct request *r, json_t *doc, const char *text, int version,
+			   int64_t now)
 {
 	size_t len = text ? strlen(text) : 0;
 	int64_t secs;

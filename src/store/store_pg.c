@@ -1311,8 +1311,8 @@ static enum rc idem_lookup(struct conn *c, const char *scope, const char *key, i
 }
 
 /* The audit row and the person's record a referral write carries. */
-static enum rc write_extras(struct conn *c, int64_t id, const char *by, const struct referral_write *w,
-			    struct err *e)
+static enum rc write_extras(struct conn *c, int64_t id, const char *by,
+			    const struct referral_write *w, struct err *e)
 {
 	char now[24], object[40];
 	const char *crn;

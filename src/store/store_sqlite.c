@@ -20,8 +20,8 @@
  * rest with the write mutex held, so the WAL is complete and starts again.
  */
 #include <pthread.h>
-#include <stdatomic.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +42,9 @@ enum stmt_id {
 	Q_GENERATION, Q_BUMP, Q_HISTORY, Q_PING, Q_SERVICE_ORD,
 	Q_PERSON_GET, Q_PERSON_INSERT, Q_PERSON_UPDATE, Q_PERSON_VERSION, Q_PERSON_HISTORY,
 	Q_PERSON_OPEN,
-	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS,
-	Q_REF_SETDOC, Q_BEGIN, Q_COMMIT, Q_ROLLBACK, Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST, Q_DRAFTS_PURGE,
+	Q_REF_INSERT, Q_REF_GET, Q_REF_UPDATE, Q_REF_EXISTS, Q_REF_SETDOC,
+	Q_BEGIN, Q_COMMIT, Q_ROLLBACK,
+	Q_IDEM_GET, Q_IDEM_INSERT, Q_OUTBOX_INSERT, Q_OUTBOX_LIST, Q_DRAFTS_PURGE,
 	Q_COUNT
 };
 
@@ -89,8 +90,8 @@ static const char *const stmt_sql[Q_COUNT] = {
 			    " WHERE crn = ?1 AND version = ?5",
 	[Q_PERSON_VERSION] = "INSERT INTO person_versions(crn, version, doc, at, by)"
 			     " SELECT crn, version, doc, updated_at, updated_by FROM people WHERE crn = ?1",
-	[Q_PERSON_OPEN] = "INSERT INTO people(crn, version, doc, updated_at, updated_by) VALUES (?1, 1, ?2, ?3, ?4)"
-			  " ON CONFLICT(crn) DO NOTHING",
+	[Q_PERSON_OPEN] = "INSERT INTO people(crn, version, doc, updated_at, updated_by)"
+			  " VALUES (?1, 1, ?2, ?3, ?4) ON CONFLICT(crn) DO NOTHING",
 	[Q_PERSON_HISTORY] = "SELECT version, at, by, doc FROM person_versions WHERE crn = ?1 ORDER BY version",
 	[Q_REF_INSERT] = "INSERT INTO referrals(reference, urn, version, status, provider_id, service_id, team,"
 			 " crn, created_by, created_at, updated_at, doc)"
@@ -1116,8 +1117,8 @@ static enum rc write_outbox(struct conn *c, int64_t id, const struct referral_wr
 }
 
 /* The audit row and the person's record a referral write carries. */
-static enum rc write_extras(struct conn *c, int64_t id, const char *by, const struct referral_write *w,
-			    struct err *e)
+static enum rc write_extras(struct conn *c, int64_t id, const char *by,
+			    const struct referral_write *w, struct err *e)
 {
 	sqlite3_stmt *st;
 	char object[40], *text;
