@@ -104,6 +104,9 @@ async function journey(javaScriptEnabled) {
 		await signIn(page, pat.username, pat.password);
 		await page.waitForURL(/\/services$/);
 		await heading(page, 'Find a service');
+		// GOV.UK Frontend's scripts ran, or did not
+		const classes = await page.locator('body').getAttribute('class');
+		assert.equal(/\bjs-enabled\b/.test(classes), javaScriptEnabled, `body class "${classes}"`);
 		await rec.check('services');
 	});
 
@@ -131,6 +134,14 @@ async function journey(javaScriptEnabled) {
 		await follow(page, page.getByRole('link', { name: "Check a person's eligibility" }), /\/eligibility\?service=/);
 		await heading(page, 'Check eligibility');
 		await rec.check('eligibility');
+		// a wrong answer first: the error by its field, the answer kept
+		await page.getByLabel('Age', { exact: true }).fill('thirty');
+		await follow(page, page.getByRole('button', { name: 'Check eligibility', exact: true }), /\/eligibility$/);
+		await heading(page, 'Check eligibility');
+		assert.match(await page.title(), /^Error: /);
+		await page.locator('.govuk-error-summary').getByRole('link').first().waitFor();
+		assert.equal(await page.getByLabel('Age', { exact: true }).inputValue(), 'thirty');
+		await rec.check('eligibility-error');
 		await page.getByLabel('Age', { exact: true }).fill('30');
 		await page.getByLabel('Sex', { exact: true }).selectOption({ label: 'Male' });
 		await page.getByLabel('Probation region', { exact: true }).selectOption({ label: 'Kent, Surrey and Sussex' });
@@ -173,6 +184,15 @@ async function journey(javaScriptEnabled) {
 			/\/referrals\/new\?service=/);
 		await heading(page, 'Who are you referring?');
 		await rec.check('referral-new');
+		// nothing filled in: the error summary, focused by GOV.UK Frontend when it runs
+		await follow(page, page.getByRole('button', { name: 'Continue', exact: true }), /\/referrals\/new$/);
+		await heading(page, 'Who are you referring?');
+		assert.match(await page.title(), /^Error: /);
+		const summary = page.locator('.govuk-error-summary');
+		assert.ok(await summary.getByRole('link', { name: /CRN|case reference/i }).count(), 'the summary names the CRN');
+		if (javaScriptEnabled)
+			assert.ok(await summary.evaluate((e) => e === document.activeElement), 'the error summary has focus');
+		await rec.check('referral-new-error');
 		await page.getByLabel('Case reference number (CRN)').fill(crn);
 		await page.getByLabel('Full name', { exact: true }).fill(name);
 		const dob = page.getByRole('group', { name: 'Date of birth' });
