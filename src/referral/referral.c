@@ -58,6 +58,18 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* Number an entry of the record's history, allocations, amendments or notes
+ * in the order they happened: entries of one second keep their order when
+ * the lists are merged into one timeline. */
+static json_t *sequenced(json_t *doc, json_t *entry)
+{
+	json_int_t n = json_integer_value(json_object_get(doc, "seq")) + 1;
+
+	json_object_set_new(doc, "seq", json_integer(n));
+	json_object_set_new(entry, "seq", json_integer(n));
+	return entry;
+}
+
 static json_t *history_entry(const char *from, const char *to, const struct user *u, int64_t now,
 			     const char *reason)
 {
@@ -291,7 +303,7 @@ enum rc referral_build(const struct service *s, json_t *body, const struct user 
 	json_object_set_new(doc, "case_notes", json_array());
 	json_object_set_new(doc, "amendments", json_array());
 	json_object_set_new(doc, "allocations", json_array());
-	json_object_set_new(doc, "history", json_pack("[o]", history_entry(NULL, "draft", u, now, "created")));
+	json_object_set_new(doc, "history", json_pack("[o]", sequenced(doc, history_entry(NULL, "draft", u, now, "created"))));
 	*out = doc;
 	return RC_OK;
 }
@@ -390,7 +402,7 @@ enum rc referral_move(json_t *doc, const struct service *s, const struct transit
 		set_end_date(doc, now);
 	}
 	json_array_append_new(json_object_get(doc, "history"),
-			      history_entry(str(doc, "status"), lifecycle_name(t->to), u, now, reason));
+			      sequenced(doc, history_entry(str(doc, "status"), lifecycle_name(t->to), u, now, reason)));
 	set_status(doc, lifecycle_name(t->to), now);
 	return RC_OK;
 }
@@ -436,9 +448,9 @@ enum rc referral_amend(json_t *doc, const struct service *s, json_t *changes, co
 		} else if (!json_is_string(v) || json_string_length(v) > 300) {
 			return err_set(e, RC_BAD_INPUT, k, "must be text up to 300 characters");
 		}
-		json_array_append_new(json_object_get(doc, "amendments"), json_pack(
+		json_array_append_new(json_object_get(doc, "amendments"), sequenced(doc, json_pack(
 			"{s:s,s:O?,s:O,s:s?,s:s,s:s}", "field", k, "old", old, "new", value, "why", why,
-			"by", u->username, "at", at));
+			"by", u->username, "at", at)));
 		if (!strcmp(k, "expected_end_date") && json_is_object(json_object_get(doc, "nsi")))
 			json_object_set(json_object_get(doc, "nsi"), "expected_end_date", v);
 		json_object_set(doc, k, value);
@@ -457,9 +469,9 @@ enum rc referral_note(json_t *doc, const char *text, const struct user *u, int64
 	if (!text || !*text || strlen(text) > 10000)
 		return err_set(e, RC_BAD_INPUT, "text", "a note of 1 to 10000 characters is required");
 	iso_time(now, at);
-	json_array_append_new(json_object_get(doc, "case_notes"), json_pack(
+	json_array_append_new(json_object_get(doc, "case_notes"), sequenced(doc, json_pack(
 		"{s:s,s:s,s:s,s:s}", "text", text, "by", u->username, "side",
-		u->role == ROLE_PROVIDER ? "provider" : "probation", "at", at));
+		u->role == ROLE_PROVIDER ? "provider" : "probation", "at", at)));
 	json_object_set_new(doc, "updated_at", json_string(at));
 	return RC_OK;
 }
@@ -469,9 +481,9 @@ void referral_allocate(json_t *doc, const char *staff, const struct user *u, int
 	char at[21];
 
 	iso_time(now, at);
-	json_array_append_new(json_object_get(doc, "allocations"), json_pack(
+	json_array_append_new(json_object_get(doc, "allocations"), sequenced(doc, json_pack(
 		"{s:s,s:O,s:s,s:s}", "to", staff, "from", json_object_get(doc, "allocated_to"),
-		"by", u->username, "at", at));
+		"by", u->username, "at", at)));
 	json_object_set_new(doc, "allocated_to", json_string(staff));
 	json_object_set_new(json_object_get(doc, "transfer"), "officer", json_string(staff));
 	json_object_set_new(doc, "updated_at", json_string(at));

@@ -1281,6 +1281,10 @@ static int newest_first(const void *x, const void *y)
 
 	if (c)
 		return c;
+	/* one second: the record's own order (seq), then the list order */
+	c = (int)(json_integer_value(json_object_get(b, "seq")) - json_integer_value(json_object_get(a, "seq")));
+	if (c)
+		return c;
 	return (int)(json_integer_value(json_object_get(b, "n")) - json_integer_value(json_object_get(a, "n")));
 }
 
@@ -1295,19 +1299,22 @@ static json_t *timeline(struct request *r, json_t *doc)
 		const struct status_words *w = words_of(str(x, "to"));
 		const char *reason = str(x, "reason");
 
-		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "title", w ? w->event : "Changed", "by",
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:O?}", "title", w ? w->event : "Changed", "by",
 						     str_or(x, "by", ""), "at", str_or(x, "at", ""), "text",
-						     reason && strcmp(reason, "created") ? reason : ""));
+						     reason && strcmp(reason, "created") ? reason : "", "seq",
+						     json_object_get(x, "seq")));
 	}
 	json_array_foreach(json_object_get(doc, "allocations"), i, x)
-		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "title",
+		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:O?}", "title",
 						     arena_sprintf(&r->arena, "Allocated to %s", str_or(x, "to", "")),
-						     "by", str_or(x, "by", ""), "at", str_or(x, "at", ""), "text", ""));
+						     "by", str_or(x, "by", ""), "at", str_or(x, "at", ""), "text", "",
+						     "seq", json_object_get(x, "seq")));
 	json_array_foreach(json_object_get(doc, "amendments"), i, x)
 		if (str(x, "why")) /* a draft's edits are not amendments of a sent referral */
-			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s}", "title",
+			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:O?}", "title",
 				arena_sprintf(&r->arena, "Amended: %s", web_humanise(r, str_or(x, "field", ""))),
-				"by", str_or(x, "by", ""), "at", str_or(x, "at", ""), "text", str(x, "why")));
+				"by", str_or(x, "by", ""), "at", str_or(x, "at", ""), "text", str(x, "why"),
+				"seq", json_object_get(x, "seq")));
 	n = json_array_size(all);
 	items = malloc((n + 1) * sizeof(*items));
 	if (!items)

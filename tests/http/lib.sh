@@ -1,7 +1,15 @@
 # Shared by the HTTP scripts: start and stop `ratecard serve`, sign in.
 # Source it; needs $bin, $db and $tmp set.
 
-free_port() { echo $((20000 + RANDOM % 20000)); }
+# a port nothing listens on (suites run side by side may pick the same one)
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 20000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+	echo "$p"
+}
 
 # start_server PORT -> sets server_pid_PORT; waits for /healthz
 start_server() {

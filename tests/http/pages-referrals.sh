@@ -206,6 +206,11 @@ st=$(page wpat GET "$ref")
 expect "the practitioner reads it" "$st" 200
 expect_has "the completed tag" ">Completed</strong>"
 expect_has "the provider's note" "First session"
+# the timeline is newest first even when moves share a second: started after allocated
+s_at=$(grep -n "Referral started" "$tmp/out" | head -1 | cut -d: -f1)
+a_at=$(grep -n "Allocated to wkay" "$tmp/out" | head -1 | cut -d: -f1)
+[ -n "$s_at" ] && [ -n "$a_at" ] && [ "$s_at" -lt "$a_at" ] && ok ||
+	bad "the timeline puts the start ($s_at) above the allocation before it ($a_at)"
 has "Withdraw referral" && bad "a completed referral can be withdrawn" || ok
 st=$(page wpat GET "/referrals?status=completed")
 expect "the team's list, filtered" "$st" 200

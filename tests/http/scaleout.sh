@@ -11,7 +11,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 pass=0 fail=0
 . "$here/lib.sh"
-a=$(free_port); b=$((a + 1))
+a=$(free_port); b=$(free_port)
+while [ "$b" = "$a" ]; do b=$(free_port); done
 trap 'stop_server $a; stop_server $b; rm -rf "$tmp"' EXIT
 
 "$bin" migrate --db "$db" >/dev/null || exit 1
