@@ -196,7 +196,16 @@ static const char *const migration_3[] = {
 	NULL
 };
 
-static const char *const *const migrations[] = { migration_1, migration_2, migration_3 };
+static const char *const migration_4[] = {
+	/* fewer index entries to move on a status change (as store_sqlite.c's 4) */
+	"DROP INDEX referrals_drafts",
+	"CREATE INDEX referrals_drafts ON referrals(updated_at) WHERE status = 'draft'",
+	"DROP INDEX referrals_person",
+	"CREATE INDEX referrals_crn ON referrals(crn)",
+	NULL
+};
+
+static const char *const *const migrations[] = { migration_1, migration_2, migration_3, migration_4 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
