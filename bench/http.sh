@@ -4,7 +4,8 @@
 #   bench/http.sh [SECONDS] [CONNECTIONS]     (defaults 10 s, 64 connections)
 # Prints requests/s, p50 and p99 latency for the cached search, a service
 # detail, and POST /api/v1/eligibility with a realistic profile over the whole
-# catalogue, and the search's ratio to nginx.
+# catalogue, and the search's ratio to nginx; then the same search and
+# service as the HTML pages a browser gets (session cookie, templates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -74,5 +75,8 @@ run "nginx: static copy of the search" "http://127.0.0.1:$ng_port$search"
 run "ratecard: search (cached)" "http://127.0.0.1:$rc_port$search" -H "$auth"
 run "ratecard: service detail" "http://127.0.0.1:$rc_port/api/v1/services/kss-crc/resolve" -H "$auth"
 run "ratecard: eligibility, whole catalogue" "http://127.0.0.1:$rc_port/api/v1/eligibility" -s "$tmp/post.lua"
+run "ratecard page: find a service (HTML)" "http://127.0.0.1:$rc_port/services?need=accommodation&region=North+West" \
+	-H "Cookie: rc_session=$tok"
+run "ratecard page: service (HTML)" "http://127.0.0.1:$rc_port/services/kss-crc/resolve" -H "Cookie: rc_session=$tok"
 awk -v a="$(cat "$tmp/ratecard: search (cached).rps")" -v b="$(cat "$tmp/nginx: static copy of the search.rps")" \
 	'BEGIN { printf "search / nginx: %.2f\n", a / b }'

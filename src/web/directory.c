@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include "catalogue/schema.h"
+#include "catalogue/search.h"
+#include "engine/eligibility.h"
 #include "profile/field.h"
 #include "web/web.h"
 
@@ -80,114 +82,88 @@ static void add_filters(struct app *a, struct request *r, json_t *v)
 
 static int by_name(const void *x, const void *y)
 {
-	return strcasecmp(json_string_value(json_object_get(*(json_t *const *)x, "name")),
-			  json_string_value(json_object_get(*(json_t *const *)y, "name")));
+	return strcasecmp((*(const struct service *const *)x)->name, (*(const struct service *const *)y)->name);
 }
 
 static int by_provider(const void *x, const void *y)
 {
-	int c = strcasecmp(json_string_value(json_object_get(*(json_t *const *)x, "provider")),
-			   json_string_value(json_object_get(*(json_t *const *)y, "provider")));
+	int c = strcasecmp((*(const struct service *const *)x)->provider->name,
+			   (*(const struct service *const *)y)->provider->name);
 
 	return c ? c : by_name(x, y);
 }
 
-/* The search, every page of it, from the API. Errors are added to errors. */
-static json_t *search_all(struct app *a, struct request *r, json_t *errors)
+/* The search: the catalogue's search module, as the API's search runs it
+ * (the API only pages and prints its answer; parsing that back for every
+ * page view cost more than the rest of the page). The services point into
+ * h, which the caller holds. Errors are added to errors. */
+static const struct service **search_all(struct request *r, struct cathandle *h, size_t *n,
+					 json_t *errors)
 {
-	struct query_param p[16];
-	struct query q = { p, 0 };
-	json_t *all = json_array(), *answer = NULL;
-	char page[24];
-	long pages = 1;
+	struct search_query sq = {
+		.q = query_get(&r->query, "q"),
+		.provider = query_get(&r->query, "provider"),
+		.region = query_get(&r->query, "region"),
+		.need = query_get(&r->query, "need"),
+		.section = query_get(&r->query, "section"),
+		.delivery = query_get(&r->query, "delivery"),
+	};
+	const struct service **v = arena_alloc(&r->arena, (h->cat.nservices + 1) * sizeof(*v));
+	struct err e = ERR_INIT;
+	const char **fields[] = { &sq.q, &sq.provider, &sq.region, &sq.need, &sq.section, &sq.delivery };
 
-	for (int i = 0; search_keys[i]; i++) {
-		const char *v = query_get(&r->query, search_keys[i]);
-
-		if (v && *v)
-			p[q.n++] = (struct query_param){ search_keys[i], v };
+	*n = 0;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+		if (*fields[i] && !**fields[i])
+			*fields[i] = NULL; /* an empty box is no filter */
+	if (!v || search_run(&h->cat, &sq, v, n, &e)) {
+		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", e.field, "href",
+							arena_sprintf(&r->arena, "#%s", e.field), "text",
+							v ? e.msg : "out of memory"));
+		*n = 0;
 	}
-	p[q.n++] = (struct query_param){ "per_page", "100" };
-	p[q.n++] = (struct query_param){ "page", page };
-	for (long k = 1; k <= pages; k++) {
-		int status;
-
-		snprintf(page, sizeof(page), "%ld", k);
-		status = web_call(a, r, api_services_search, NULL, &q, NULL, NULL, &answer);
-		if (status != 200) {
-			const char *f = web_error_field(answer);
-
-			json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", f, "href",
-								arena_sprintf(&r->arena, "#%s", f), "text",
-								web_error_message(answer, "The search failed")));
-			json_decref(answer);
-			break;
-		}
-		json_array_extend(all, json_object_get(answer, "services"));
-		pages = json_integer_value(json_object_get(answer, "pages"));
-		json_decref(answer);
-	}
-	return all;
+	return v;
 }
 
-/* Drop the services a person of this sex and age would be ineligible for. */
-static json_t *filter_person(struct app *a, struct request *r, json_t *services, json_t *errors)
+/* Drop the services a person of this sex and age would be ineligible for:
+ * the eligibility engine with a profile of just those two facts (everything
+ * else unknown), as the eligibility API runs it. */
+static void filter_person(struct request *r, const struct service **v, size_t *n, json_t *errors)
 {
 	const char *sex = query_get(&r->query, "sex"), *age = query_get(&r->query, "age");
-	json_t *profile = json_object(), *ids = json_array(), *answer = NULL, *kept, *body, *item;
-	json_t *status_by_id = json_object();
-	size_t i;
-	int status;
+	json_t *obj = json_object();
+	struct profile p;
+	struct err e = ERR_INIT;
+	size_t kept = 0;
 	char *end;
 
 	if (sex && *sex)
-		json_object_set_new(profile, "sex", json_string(sex));
+		json_object_set_new(obj, "sex", json_string(sex));
 	if (age && *age) {
-		long n = strtol(age, &end, 10);
+		long years = strtol(age, &end, 10);
 
-		if (*end || n < 10 || n > 120) {
+		if (*end || years < 10 || years > 120) {
 			json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "age", "href", "#age",
 								"text", "Age must be a whole number from 10 to 120"));
-			json_decref(profile);
-			json_decref(ids);
-			json_decref(status_by_id);
-			return services;
+			goto out;
 		}
-		json_object_set_new(profile, "age", json_integer(n));
+		json_object_set_new(obj, "age", json_integer(years));
 	}
-	if (!json_object_size(profile)) {
-		json_decref(profile);
-		json_decref(ids);
-		json_decref(status_by_id);
-		return services;
+	if (!json_object_size(obj) || !*n)
+		goto out;
+	if (profile_from_json(&p, obj, &e)) {
+		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", e.field, "href",
+							arena_sprintf(&r->arena, "#%s", e.field), "text", e.msg));
+		profile_clear(&p);
+		goto out;
 	}
-	json_array_foreach(services, i, item)
-		json_array_append(ids, json_object_get(item, "id"));
-	body = json_pack("{s:o, s:o}", "profile", profile, "services", ids);
-	status = web_call(a, r, api_eligibility, body, NULL, NULL, NULL, &answer);
-	json_decref(body);
-	if (status != 200) {
-		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "sex", "href", "#sex",
-							"text", web_error_message(answer, "The check failed")));
-		json_decref(answer);
-		json_decref(status_by_id);
-		return services;
-	}
-	json_array_foreach(json_object_get(answer, "results"), i, item)
-		json_object_set(status_by_id, json_string_value(json_object_get(item, "service")),
-				json_object_get(item, "status"));
-	kept = json_array();
-	json_array_foreach(services, i, item) {
-		const char *st = json_string_value(
-			json_object_get(status_by_id, json_string_value(json_object_get(item, "id"))));
-
-		if (!st || strcmp(st, "ineligible"))
-			json_array_append(kept, item);
-	}
-	json_decref(answer);
-	json_decref(status_by_id);
-	json_decref(services);
-	return kept;
+	for (size_t i = 0; i < *n; i++)
+		if (elig_check(v[i], &p, NULL) != ES_INELIGIBLE)
+			v[kept++] = v[i];
+	*n = kept;
+	profile_clear(&p);
+out:
+	json_decref(obj);
 }
 
 static json_t *words_of(struct request *r, json_t *values)
@@ -200,23 +176,34 @@ static json_t *words_of(struct request *r, json_t *values)
 	return out;
 }
 
-static json_t *summary(struct request *r, json_t *s)
+static json_t *copy_strings(json_t *list)
 {
-	json_t *o = json_object();
-	const char *id = json_string_value(json_object_get(s, "id"));
+	json_t *out = json_array(), *x;
+	size_t i;
+
+	json_array_foreach(list, i, x)
+		if (json_is_string(x))
+			json_array_append_new(out, json_string(json_string_value(x)));
+	return out;
+}
+
+/* One result. The catalogue's JSON is shared by every thread: it is only
+ * read here, and what the view needs is copied. */
+static json_t *summary(struct request *r, const struct service *svc)
+{
+	json_t *s = svc->json, *o = json_object();
 	const char *desc = json_string_value(json_object_get(s, "description"));
 	char shortdesc[300];
 
-	json_object_set_new(o, "href", json_string(arena_sprintf(&r->arena, "/services/%s", id)));
-	json_object_set(o, "id", json_object_get(s, "id"));
-	json_object_set(o, "name", json_object_get(s, "name"));
-	json_object_set(o, "provider", json_object_get(s, "provider"));
-	json_object_set(o, "section", json_object_get(s, "section"));
-	json_object_set(o, "regions", json_object_get(s, "regions"));
+	json_object_set_new(o, "href", json_string(arena_sprintf(&r->arena, "/services/%s", svc->id)));
+	json_object_set_new(o, "id", json_string(svc->id));
+	json_object_set_new(o, "name", json_string(svc->name));
+	json_object_set_new(o, "provider", json_string(svc->provider->name));
+	json_object_set_new(o, "section", json_string(svc->section ? svc->section : ""));
+	json_object_set_new(o, "regions", copy_strings(json_object_get(s, "regions")));
 	json_object_set_new(o, "needs", words_of(r, json_object_get(s, "needs")));
 	json_object_set_new(o, "modes", words_of(r, json_object_get(json_object_get(s, "delivery"), "modes")));
-	json_object_set_new(o, "suspended", json_boolean(!strcmp(json_string_value(json_object_get(s, "status")) ?
-								 json_string_value(json_object_get(s, "status")) : "", "suspended")));
+	json_object_set_new(o, "suspended", json_boolean(svc->suspended));
 	if (desc) {
 		size_t n = strlen(desc);
 
@@ -297,33 +284,29 @@ void web_services(void *app, struct request *r)
 {
 	struct app *a = app;
 	json_t *v = web_view(a, r, "Find a service", "services");
-	json_t *errors = json_array(), *found, *results = json_array(), *sorts = json_array();
+	json_t *errors = json_array(), *results = json_array(), *sorts = json_array();
 	const char *sort = query_get(&r->query, "sort"), *pg = query_get(&r->query, "page");
 	long page = pg ? strtol(pg, NULL, 10) : 1, pages;
-	size_t n;
+	struct err e = ERR_INIT;
+	struct cathandle *h = app_catalogue(a, &e);
+	const struct service **found = NULL;
+	size_t n = 0;
 
 	if (!sort || (strcmp(sort, "name") && strcmp(sort, "provider")))
 		sort = "relevance";
-	found = filter_person(a, r, search_all(a, r, errors), errors);
-	n = json_array_size(found);
-	if (!strcmp(sort, "name") || !strcmp(sort, "provider")) {
-		json_t **items = malloc((n + 1) * sizeof(*items));
-
-		if (items) {
-			for (size_t i = 0; i < n; i++)
-				items[i] = json_incref(json_array_get(found, i));
-			qsort(items, n, sizeof(*items), !strcmp(sort, "name") ? by_name : by_provider);
-			json_array_clear(found);
-			for (size_t i = 0; i < n; i++)
-				json_array_append_new(found, items[i]);
-			free(items);
-		}
+	if (h) {
+		found = search_all(r, h, &n, errors);
+		filter_person(r, found, &n, errors);
+	} else {
+		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "q", "href", "#q", "text", e.msg));
 	}
+	if (n > 1 && strcmp(sort, "relevance"))
+		qsort(found, n, sizeof(*found), !strcmp(sort, "name") ? by_name : by_provider);
 	pages = (long)((n + PAGE_SIZE - 1) / PAGE_SIZE);
 	if (page < 1 || page > (pages ? pages : 1))
 		page = 1;
 	for (size_t i = (size_t)(page - 1) * PAGE_SIZE; i < n && i < (size_t)page * PAGE_SIZE; i++)
-		json_array_append_new(results, summary(r, json_array_get(found, i)));
+		json_array_append_new(results, summary(r, found[i]));
 	for (int k = 0; k < 3; k++) {
 		static const char *const keys[] = { "relevance", "name", "provider" };
 		static const char *const texts[] = { "Best match", "Name", "Provider" };
@@ -354,7 +337,7 @@ void web_services(void *app, struct request *r)
 	if (pages > 1)
 		json_object_set_new(v, "pagination", pagination(r, page, pages));
 	json_object_set_new(v, "errors", errors);
-	json_decref(found);
+	cathandle_put(h);
 	web_render(a, r, json_array_size(errors) ? 400 : 200, "services", v);
 }
 
