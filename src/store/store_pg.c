@@ -13,10 +13,11 @@
  *    no two edits compute the same next version (and should one ever try,
  *    the primary key refuses it and the caller gets RC_CONFLICT).
  *  - A connection found broken (a server restart, a terminated backend) is
- *    reset once and the operation tried once more: a single statement
- *    outside a transaction, or a whole transaction that had not yet sent
- *    COMMIT. A connection lost during COMMIT is reported, never retried,
- *    since the change may already be saved.
+ *    reset once and the operation tried once more: a read outside a
+ *    transaction, a statement that never reached the server, or a whole
+ *    transaction that had not yet sent COMMIT. A single write that went out,
+ *    or a connection lost during COMMIT, is reported, never retried, since
+ *    the change may already be saved.
  *  - Migrations run inside transactions holding a transaction-scoped
  *    advisory lock, so servers starting at once apply each migration once.
  */
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "store/store.h"
 #include "store/store_int.h"
@@ -404,24 +406,36 @@ static enum rc prepare(struct conn *c, const char *name, const char *sql, unsign
 	return rc;
 }
 
+/* A statement that only reads: running it twice changes nothing. */
+static int reads_only(const char *sql)
+{
+	while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(')
+		sql++;
+	return !strncasecmp(sql, "SELECT", 6);
+}
+
 /* Run prepared statement name (sql, prepared on first use) with text
  * parameters (NULL is SQL NULL). On success *out, when given, holds the
  * result for the caller to PQclear. Outside a transaction a statement that
- * failed on a broken connection runs once more on the reset connection. */
+ * failed on a broken connection runs once more on the reset connection when
+ * that cannot do it twice: it only reads, or it never left (the connection
+ * broke while preparing it). */
 static enum rc run_named(struct conn *c, const char *name, const char *sql, unsigned char *prepared,
 			 int n, const char *const *params, PGresult **out, struct err *e)
 {
-	int retry = !in_transaction(c);
+	int retry = !in_transaction(c), sent;
 	PGresult *r = NULL;
 	enum rc rc;
 
 	for (;;) {
+		sent = 0;
 		rc = prepare(c, name, sql, prepared, e);
 		if (!rc) {
+			sent = 1;
 			r = PQexecPrepared(c->pg, name, n, params, NULL, NULL, 0);
 			rc = result_rc(c, r, "running a statement", e);
 		}
-		if (rc != RC_IO || !retry-- || !reconnected(c))
+		if (rc != RC_IO || !retry-- || (sent && !reads_only(sql)) || !reconnected(c))
 			break;
 		PQclear(r);
 		r = NULL;

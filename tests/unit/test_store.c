@@ -1367,7 +1367,8 @@ static void test_concurrent_referrals(void **state)
 /* --- PostgreSQL only ---------------------------------------------------------- */
 
 /* The server ends the store's sessions (a restart, a failover, an admin):
- * the next operations reset their connections and go on. */
+ * the next operations reset their connections and go on; a single write
+ * finds its connection broken before it goes out and is done exactly once. */
 static void test_pg_connection_loss(void **state)
 {
 	struct fixture *f = *state;
@@ -1381,7 +1382,9 @@ static void test_pg_connection_loss(void **state)
 	assert_rc(OP(f, catalogue_import, docs, "import", &added, &e), RC_OK);
 	snprintf(sql, sizeof(sql), "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
 		 " WHERE datname = '%s' AND pid <> pg_backend_pid()", f->dbname);
-	for (int round = 0; round < 3; round++) {
+	struct audit_entry ae = { "alice", "connection_test", "store", "cli", "" };
+
+	for (int round = 0; round < 4; round++) {
 		assert_true(direct_int(f, sql) >= 1);
 		usleep(100 * 1000); /* let the sessions end */
 		switch (round) {
@@ -1392,6 +1395,10 @@ static void test_pg_connection_loss(void **state)
 			assert_rc(OP(f, service_edit, "kss/crc", 0, NULL, "suspended", "carol", "", &v, &e),
 				  RC_OK);
 			assert_int_equal(v, 2);
+			break;
+		case 2: /* one write outside a transaction */
+			assert_rc(OP(f, audit, &ae, &e), RC_OK);
+			assert_int_equal(direct_int(f, "SELECT count(*) FROM audit_log WHERE action = 'connection_test'"), 1);
 			break;
 		default:
 			assert_rc(OP(f, ping, &e), RC_OK);
