@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "profile/field.h"
+#include "profile/geo.h"
 #include "web/web.h"
 
 #define MAX_RESULT_GROUPS 4
@@ -345,11 +346,23 @@ static json_t *profile_summary(struct request *r, json_t *profile, int all)
 		json_t *rows = json_array();
 
 		for (int f = 0; f < PF_COUNT; f++) {
-			json_t *v = profile_value(profile, field_table[f].name);
+			json_t *v = profile_value(profile, field_table[f].name), *row;
+			int inferred = -1;
 
-			if (group_of(f) != g || (!all && (!v || json_is_null(v))))
+			if (f == PF_REGION && (!v || json_is_null(v))) {
+				/* the engine works the region out from the area: say so */
+				json_t *area = profile_value(profile, field_table[PF_AREA].name);
+
+				if (json_is_string(area))
+					inferred = geo_region_of_area(json_string_value(area));
+			}
+			if (group_of(f) != g || (!all && (!v || json_is_null(v)) && inferred < 0))
 				continue;
-			json_array_append_new(rows, summary_row(r, f, v));
+			row = summary_row(r, f, v);
+			if (inferred >= 0)
+				json_object_set_new(row, "value", json_string(arena_sprintf(&r->arena,
+					"%s (worked out from the area)", field_regions[inferred])));
+			json_array_append_new(rows, row);
 		}
 		if (json_array_size(rows))
 			json_array_append_new(groups, json_pack("{s:s, s:o}", "title", group_titles[g], "rows", rows));

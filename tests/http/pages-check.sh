@@ -195,6 +195,7 @@ check "the person page: $st" [ "$st" = 200 ]
 check "the name, escaped" has '<h1 class="govuk-heading-l">Sam &lt;Smith&gt;</h1>'
 check "the date of birth" has '2 May 1994'
 check "the area" has '<dt class="govuk-summary-list__key">County or local area</dt><dd class="govuk-summary-list__value">Kent</dd>'
+check "the region the engine works out from the area" has 'Kent, Surrey and Sussex (worked out from the area)'
 check "a humanised profile value" has '<dd class="govuk-summary-list__value">Domestic abuse<br></dd>'
 check "what is not known says so" has '<dt class="govuk-summary-list__key">OVP score</dt><dd class="govuk-summary-list__value">Not known</dd>'
 check "the sentence" has '<th scope="row" class="govuk-table__header">Community order</th><td class="govuk-table__cell">10 January 2024</td><td class="govuk-table__cell">9 July 2025</td>'
