@@ -55,6 +55,11 @@ void app_authenticate(void *app, struct request *r);
 void app_audit(struct app *a, struct request *r, const char *action, const char *object,
 	       const char *detail);
 
+/* The directory search's filters from a query string (the API's and the
+ * find-a-service page's parameters are the same). */
+struct search_query;
+void api_search_query(const struct query *q, struct search_query *sq);
+
 /* Route handlers, one module each. */
 void api_health(void *app, struct request *r);
 void api_services_search(void *app, struct request *r);

@@ -91,23 +91,29 @@ static void answer_cached(struct app *a, struct request *r, struct cathandle *h,
 	http_raw(r, 200);
 }
 
+void api_search_query(const struct query *q, struct search_query *sq)
+{
+	*sq = (struct search_query){
+		.q = query_get(q, "q"),
+		.provider = query_get(q, "provider"),
+		.region = query_get(q, "region"),
+		.need = query_get(q, "need"),
+		.section = query_get(q, "section"),
+		.delivery = query_get(q, "delivery"),
+		.route = query_get(q, "route"),
+	};
+}
+
 static int build_search(struct request *r, struct cathandle *h, struct buf *b)
 {
-	struct search_query sq = {
-		.q = query_get(&r->query, "q"),
-		.provider = query_get(&r->query, "provider"),
-		.region = query_get(&r->query, "region"),
-		.need = query_get(&r->query, "need"),
-		.section = query_get(&r->query, "section"),
-		.delivery = query_get(&r->query, "delivery"),
-		.route = query_get(&r->query, "route"),
-	};
+	struct search_query sq;
 	const struct service **v = malloc((h->cat.nservices + 1) * sizeof(*v));
 	long page = 1, per_page = PER_PAGE_DEFAULT;
 	struct err e = ERR_INIT;
 	size_t n, first;
 	enum rc rc;
 
+	api_search_query(&r->query, &sq);
 	if (!v) {
 		http_error(r, 500, "internal", "", "out of memory");
 		return -1;

@@ -62,10 +62,8 @@ long query_decode(const char *s, size_t len, char *out, int plus_is_space)
 }
 
 static enum rc parse(struct query *q, const char *s, size_t len, struct arena *a,
-		     size_t max_params, size_t max_len, const char *what, struct err *e)
+		     size_t max_params, size_t max_len, const char *what, int lines, struct err *e)
 {
-	int form = !strcmp(what, "form");
-
 	size_t i = 0, pieces = 1;
 
 	q->n = 0;
@@ -97,7 +95,7 @@ static enum rc parse(struct query *q, const char *s, size_t len, struct arena *a
 			return err_set(e, RC_NOMEM, "", "out of memory");
 		if (query_decode(piece, klen, key, 1) < 0)
 			return err_set(e, RC_BAD_INPUT, what, "a parameter name is not valid percent-encoded UTF-8");
-		if (decode(eq ? eq + 1 : piece + plen, eq ? plen - klen - 1 : 0, val, 1, form) < 0)
+		if (decode(eq ? eq + 1 : piece + plen, eq ? plen - klen - 1 : 0, val, 1, lines) < 0)
 			return err_set(e, RC_BAD_INPUT, key[0] ? key : what,
 				       "not valid percent-encoded UTF-8");
 		q->p[q->n].key = key;
@@ -109,13 +107,13 @@ static enum rc parse(struct query *q, const char *s, size_t len, struct arena *a
 
 enum rc query_parse(struct query *q, const char *s, size_t len, struct arena *a, struct err *e)
 {
-	return parse(q, s, len, a, QUERY_MAX_PARAMS, QUERY_MAX_LEN, "query", e);
+	return parse(q, s, len, a, QUERY_MAX_PARAMS, QUERY_MAX_LEN, "query", 0, e);
 }
 
 enum rc query_parse_form(struct query *q, const char *s, size_t len, struct arena *a,
 			 struct err *e)
 {
-	return parse(q, s, len, a, FORM_MAX_PARAMS, FORM_MAX_LEN, "form", e);
+	return parse(q, s, len, a, FORM_MAX_PARAMS, FORM_MAX_LEN, "form", 1, e);
 }
 
 const char *query_get(const struct query *q, const char *key)

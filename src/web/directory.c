@@ -44,10 +44,8 @@ static json_t *vocab_options(struct request *r, const char *const *vocab, const 
 }
 
 /* The filter panel's choices, from the catalogue in use. */
-static void add_filters(struct app *a, struct request *r, json_t *v)
+static void add_filters(struct request *r, const struct cathandle *h, json_t *v)
 {
-	struct err e = ERR_INIT;
-	struct cathandle *h = app_catalogue(a, &e);
 	json_t *providers = json_array(), *sections = json_array(), *seen = json_object();
 	const char *sel;
 
@@ -70,7 +68,6 @@ static void add_filters(struct app *a, struct request *r, json_t *v)
 		json_object_set_new(seen, s, json_true());
 		json_array_append_new(sections, option(r, s, s, query_get(&r->query, "section")));
 	}
-	cathandle_put(h);
 	json_decref(seen);
 	json_object_set_new(v, "providers", providers);
 	json_object_set_new(v, "sections", sections);
@@ -100,18 +97,13 @@ static int by_provider(const void *x, const void *y)
 static const struct service **search_all(struct request *r, struct cathandle *h, size_t *n,
 					 json_t *errors)
 {
-	struct search_query sq = {
-		.q = query_get(&r->query, "q"),
-		.provider = query_get(&r->query, "provider"),
-		.region = query_get(&r->query, "region"),
-		.need = query_get(&r->query, "need"),
-		.section = query_get(&r->query, "section"),
-		.delivery = query_get(&r->query, "delivery"),
-	};
+	struct search_query sq;
 	const struct service **v = arena_alloc(&r->arena, (h->cat.nservices + 1) * sizeof(*v));
 	struct err e = ERR_INIT;
-	const char **fields[] = { &sq.q, &sq.provider, &sq.region, &sq.need, &sq.section, &sq.delivery };
+	const char **fields[] = { &sq.q, &sq.provider, &sq.region, &sq.need, &sq.section, &sq.delivery,
+				  &sq.route };
 
+	api_search_query(&r->query, &sq);
 	*n = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 		if (*fields[i] && !**fields[i])
@@ -231,15 +223,13 @@ static json_t *selected_tags(struct request *r)
 
 	for (int i = 0; keys[i]; i++) {
 		const char *v = query_get(&r->query, keys[i]);
-		struct query q = r->query;
 
 		if (!v || !*v)
 			continue;
 		json_array_append_new(tags, json_pack("{s:s, s:s, s:s}", "label", labels[i], "text",
 						      web_humanise(r, v), "href",
 						      arena_sprintf(&r->arena, "/services%s",
-								    web_query_with(r, &q, keys[i], NULL))));
-		(void)q;
+								    web_query_with(r, &r->query, keys[i], NULL))));
 	}
 	return tags;
 }
@@ -322,7 +312,7 @@ void web_services(void *app, struct request *r)
 						       arena_sprintf(&r->arena, "/services%s",
 								     web_query_with(r, &q, "sort", keys[k]))));
 	}
-	add_filters(a, r, v);
+	add_filters(r, h, v);
 	for (int i = 0; search_keys[i]; i++)
 		json_object_set_new(v, search_keys[i], json_string(query_get(&r->query, search_keys[i]) ?
 									   query_get(&r->query, search_keys[i]) : ""));

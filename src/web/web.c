@@ -139,11 +139,10 @@ void web_page_error(void *app, struct request *r, int status, const char *messag
 		if (strcmp(r->method, "GET")) {
 			http_redirect(r, "/sign-in");
 		} else {
-			struct query_param p = { "next", r->path };
-			struct query q = { &p, 1 };
+			struct query none = { NULL, 0 };
 
 			http_redirect(r, arena_sprintf(&r->arena, "/sign-in%s",
-						       web_query_with(r, &q, "next", r->path)));
+						       web_query_with(r, &none, "next", r->path)));
 		}
 		return;
 	}
@@ -181,6 +180,14 @@ static int plain_token(const char *s)
 	return 1;
 }
 
+/* Cookies are Secure when the browser came over TLS (to a proxy in front). */
+static const char *secure(struct request *r)
+{
+	const char *proto = http_header(r, "X-Forwarded-Proto");
+
+	return proto && !strcmp(proto, "https") ? "; Secure" : "";
+}
+
 /* Signed in: a hash of the session token, so any server sharing the database
  * derives the same one and nothing need be stored. Before sign-in: a random
  * value also sent as a cookie (double submit). */
@@ -208,21 +215,14 @@ const char *web_csrf(struct request *r)
 	randombytes_buf(rnd, sizeof(rnd));
 	r->csrf = token_of(rnd, sizeof(rnd), r);
 	http_set_cookie(r, arena_sprintf(&r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s",
-					 WEB_CSRF_COOKIE, r->csrf,
-					 http_header(r, "X-Forwarded-Proto") &&
-							 !strcmp(http_header(r, "X-Forwarded-Proto"), "https")
-						 ? "; Secure"
-						 : ""));
+					 WEB_CSRF_COOKIE, r->csrf, secure(r)));
 	return r->csrf;
 }
 
 void web_session_cookie(struct request *r, const char *token, int max_age)
 {
-	const char *proto = http_header(r, "X-Forwarded-Proto");
-
 	http_set_cookie(r, arena_sprintf(&r->arena, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
-					 WEB_SESSION_COOKIE, token ? token : "", token ? max_age : 0,
-					 proto && !strcmp(proto, "https") ? "; Secure" : ""));
+					 WEB_SESSION_COOKIE, token ? token : "", token ? max_age : 0, secure(r)));
 }
 
 int web_form(struct app *a, struct request *r, struct query *form)
@@ -263,7 +263,7 @@ int web_call(struct app *a, struct request *r, web_handler fn, json_t *body,
 	struct shared_body *saved_shared = r->shared;
 	struct query saved_query = r->query;
 	struct route_match saved_match = r->match;
-	const char *saved_type = r->content_type, *saved_method = r->method;
+	const char *saved_type = r->content_type;
 	int saved_status = r->status, saved_responded = r->responded, status;
 	json_error_t je;
 
@@ -296,7 +296,6 @@ int web_call(struct app *a, struct request *r, web_handler fn, json_t *body,
 	r->query = saved_query;
 	r->match = saved_match;
 	r->content_type = saved_type;
-	r->method = saved_method;
 	r->status = saved_status;
 	r->responded = saved_responded;
 	r->body_too_large = 0;
