@@ -106,13 +106,6 @@ static const char *label_of(struct request *r, int f)
 	return field_words[f].label ? field_words[f].label : web_humanise(r, field_table[f].name);
 }
 
-static const char *str_or(json_t *o, const char *k, const char *dflt)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v ? v : dflt;
-}
-
 /* "scores.ovp" -> "scores-ovp": an HTML id (and link target) per field. */
 static const char *html_id(struct request *r, int f)
 {
@@ -505,9 +498,7 @@ static void add_form(struct request *r, json_t *v, json_t *profile, json_t *serv
 
 	for (int f = 0; f < PF_COUNT; f++)
 		if (errs[f])
-			json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", html_id(r, f), "href",
-								arena_sprintf(&r->arena, "#%s", html_id(r, f)),
-								"text", errs[f]));
+			web_add_error(r, errors, html_id(r, f), NULL, errs[f]);
 	json_object_set_new(v, "groups", form_groups(r, profile, errs));
 	json_object_set_new(v, "crn", json_string(crn ? crn : ""));
 	json_object_set(v, "services", services);
@@ -539,8 +530,8 @@ static json_t *only_service(struct app *a, struct request *r, json_t *services, 
 		*failed = 1;
 		return NULL;
 	}
-	out = json_pack("{s:s, s:s, s:s, s:s}", "name", str_or(answer, "name", id), "provider",
-			str_or(answer, "provider", ""), "href", arena_sprintf(&r->arena, "/services/%s", id),
+	out = json_pack("{s:s, s:s, s:s, s:s}", "name", web_str(answer, "name", id), "provider",
+			web_str(answer, "provider", ""), "href", arena_sprintf(&r->arena, "/services/%s", id),
 			"all_href", arena_sprintf(&r->arena, "/eligibility%s", web_query_with(r, &q, "crn", crn)));
 	json_decref(answer);
 	return out;
@@ -585,7 +576,7 @@ void web_eligibility_form(void *app, struct request *r)
 	if (only)
 		json_object_set_new(v, "only", only);
 	if (person)
-		json_object_set_new(v, "person", json_pack("{s:s, s:s}", "name", str_or(person, "name", ""), "crn", crn));
+		json_object_set_new(v, "person", json_pack("{s:s, s:s}", "name", web_str(person, "name", ""), "crn", crn));
 	add_form(r, v, profile, services, crn, errs);
 	web_render(a, r, 200, "eligibility", v);
 out:
@@ -598,7 +589,7 @@ out:
 
 static json_t *criterion_view(json_t *c)
 {
-	const char *kind = str_or(c, "kind", ""), *outcome = str_or(c, "outcome", "");
+	const char *kind = web_str(c, "kind", ""), *outcome = web_str(c, "outcome", "");
 	int excluding = !strcmp(kind, "not_suitable");
 	const char *text = "Unknown", *tag = "govuk-tag--grey";
 
@@ -618,21 +609,21 @@ static json_t *criterion_view(json_t *c)
 static json_t *result_view(struct request *r, json_t *res, const struct status_words *sw, int refer,
 			   const char *crn, int *to_check)
 {
-	const char *id = str_or(res, "service", "");
+	const char *id = web_str(res, "service", "");
 	json_t *elig = json_array(), *unsuit = json_array(), *o, *c;
 	size_t i;
 
 	*to_check = 0;
 	json_array_foreach(json_object_get(res, "criteria"), i, c) {
-		const char *outcome = str_or(c, "outcome", "");
+		const char *outcome = web_str(c, "outcome", "");
 
 		*to_check += !strcmp(outcome, "unknown") || !strcmp(outcome, "judgement");
-		json_array_append_new(strcmp(str_or(c, "kind", ""), "not_suitable") ? elig : unsuit,
+		json_array_append_new(strcmp(web_str(c, "kind", ""), "not_suitable") ? elig : unsuit,
 				      criterion_view(c));
 	}
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "id", id, "href",
-		      arena_sprintf(&r->arena, "/services/%s", id), "name", str_or(res, "name", id), "provider",
-		      str_or(res, "provider", ""), "status_text", sw->title, "tag", sw->tag, "to_check",
+		      arena_sprintf(&r->arena, "/services/%s", id), "name", web_str(res, "name", id), "provider",
+		      web_str(res, "provider", ""), "status_text", sw->title, "tag", sw->tag, "to_check",
 		      strcmp(sw->status, "unknown") ? 0 : *to_check);
 	json_object_set_new(o, "eligibility", json_array_size(elig) ? json_pack("{s:o}", "items", elig) : json_false());
 	json_object_set_new(o, "not_suitable", json_array_size(unsuit) ? json_pack("{s:o}", "items", unsuit)
@@ -682,7 +673,7 @@ static json_t *result_groups(struct request *r, json_t *results, const char *crn
 		size_t i, n = 0;
 
 		json_array_foreach(results, i, res) {
-			if (strcmp(str_or(res, "status", ""), sw->status) || !rank)
+			if (strcmp(web_str(res, "status", ""), sw->status) || !rank)
 				continue;
 			rank[n].item = result_view(r, res, sw, refer_ok && g < 2, crn, &rank[n].to_check);
 			rank[n].order = n;
@@ -837,7 +828,7 @@ static json_t *events_view(struct request *r, json_t *events)
 
 		json_array_foreach(json_object_get(ev, "requirements"), k, req) {
 			json_t *days = json_object_get(req, "days"), *hours = json_object_get(req, "hours");
-			const char *what = web_humanise(r, str_or(req, "type", ""));
+			const char *what = web_humanise(r, web_str(req, "type", ""));
 
 			json_array_append_new(reqs, json_string(
 				days ? arena_sprintf(&r->arena, "%s: %lld days", what, (long long)json_integer_value(days))
@@ -845,10 +836,10 @@ static json_t *events_view(struct request *r, json_t *events)
 							(long long)json_integer_value(hours))
 					: what));
 		}
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", str_or(ev, "id", ""), "type",
-						      web_humanise(r, str_or(ev, "type", "")), "start",
-						      long_date(r, str_or(ev, "start_date", "")), "end",
-						      json_object_get(ev, "end_date") ? long_date(r, str_or(ev, "end_date", ""))
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:o}", "id", web_str(ev, "id", ""), "type",
+						      web_humanise(r, web_str(ev, "type", "")), "start",
+						      long_date(r, web_str(ev, "start_date", "")), "end",
+						      json_object_get(ev, "end_date") ? long_date(r, web_str(ev, "end_date", ""))
 										       : "Not set",
 						      "requirements", reqs));
 	}
@@ -878,17 +869,17 @@ static json_t *referrals_view(struct request *r, json_t *list)
 	size_t i;
 
 	json_array_foreach(list, i, x) {
-		const char *status = str_or(x, "status", "");
+		const char *status = web_str(x, "status", "");
 
 		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "href",
 						     arena_sprintf(&r->arena, "/referrals/%lld",
 								   (long long)json_integer_value(json_object_get(x, "id"))),
-						     "reference", str_or(x, "reference", ""), "service",
-						     str_or(x, "service_name", str_or(x, "service", "")), "service_href",
-						     arena_sprintf(&r->arena, "/services/%s", str_or(x, "service", "")),
-						     "provider", str_or(json_object_get(x, "provider"), "name", ""),
+						     "reference", web_str(x, "reference", ""), "service",
+						     web_str(x, "service_name", web_str(x, "service", "")), "service_href",
+						     arena_sprintf(&r->arena, "/services/%s", web_str(x, "service", "")),
+						     "provider", web_str(json_object_get(x, "provider"), "name", ""),
 						     "status", web_humanise(r, status), "tag", referral_tag(status), "date",
-						     long_date(r, str_or(x, "created_at", ""))));
+						     long_date(r, web_str(x, "created_at", ""))));
 	}
 	return out;
 }
@@ -926,13 +917,13 @@ void web_person(void *app, struct request *r)
 		goto out;
 	}
 	profile = json_object_get(person, "profile");
-	v = web_view(a, r, str_or(person, "name", crn), "people");
-	json_object_set_new(v, "person", json_pack("{s:s, s:s, s:s, s:s}", "name", str_or(person, "name", ""),
-						   "crn", str_or(person, "crn", crn), "date_of_birth",
+	v = web_view(a, r, web_str(person, "name", crn), "people");
+	json_object_set_new(v, "person", json_pack("{s:s, s:s, s:s, s:s}", "name", web_str(person, "name", ""),
+						   "crn", web_str(person, "crn", crn), "date_of_birth",
 						   json_object_get(person, "date_of_birth")
-							   ? long_date(r, str_or(person, "date_of_birth", ""))
+							   ? long_date(r, web_str(person, "date_of_birth", ""))
 							   : "Not known",
-						   "team", str_or(person, "team", "")));
+						   "team", web_str(person, "team", "")));
 	json_object_set_new(v, "about", json_pack("[o, o]", summary_row(r, PF_REGION, profile_value(profile,
 								field_table[PF_REGION].name)),
 						  summary_row(r, PF_AREA, profile_value(profile, field_table[PF_AREA].name))));

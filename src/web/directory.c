@@ -20,17 +20,9 @@
 static const char *const search_keys[] = { "q", "need", "region", "provider", "section",
 					     "delivery", NULL };
 
-static const char *str_or(json_t *o, const char *k, const char *dflt)
-{
-	const char *v = json_string_value(json_object_get(o, k));
-
-	return v ? v : dflt;
-}
-
 static json_t *option(struct request *r, const char *value, const char *text, const char *selected)
 {
-	return json_pack("{s:s, s:s, s:b}", "value", value, "text", text ? text : web_humanise(r, value),
-			 "selected", selected && !strcmp(selected, value));
+	return web_option(value, text ? text : web_humanise(r, value), selected);
 }
 
 static json_t *vocab_options(struct request *r, const char *const *vocab, const char *selected)
@@ -109,9 +101,7 @@ static const struct service **search_all(struct request *r, struct cathandle *h,
 		if (*fields[i] && !**fields[i])
 			*fields[i] = NULL; /* an empty box is no filter */
 	if (!v || search_run(&h->cat, &sq, v, n, &e)) {
-		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", e.field, "href",
-							arena_sprintf(&r->arena, "#%s", e.field), "text",
-							v ? e.msg : "out of memory"));
+		web_add_error(r, errors, e.field, NULL, v ? e.msg : "out of memory");
 		*n = 0;
 	}
 	return v;
@@ -135,8 +125,7 @@ static void filter_person(struct request *r, const struct service **v, size_t *n
 		long years = strtol(age, &end, 10);
 
 		if (*end || years < 10 || years > 120) {
-			json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "age", "href", "#age",
-								"text", "Age must be a whole number from 10 to 120"));
+			web_add_error(r, errors, "age", NULL, "Age must be a whole number from 10 to 120");
 			goto out;
 		}
 		json_object_set_new(obj, "age", json_integer(years));
@@ -144,8 +133,7 @@ static void filter_person(struct request *r, const struct service **v, size_t *n
 	if (!json_object_size(obj) || !*n)
 		goto out;
 	if (profile_from_json(&p, obj, &e)) {
-		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", e.field, "href",
-							arena_sprintf(&r->arena, "#%s", e.field), "text", e.msg));
+		web_add_error(r, errors, e.field, NULL, e.msg);
 		profile_clear(&p);
 		goto out;
 	}
@@ -288,7 +276,7 @@ void web_services(void *app, struct request *r)
 		found = search_all(r, h, &n, errors);
 		filter_person(r, found, &n, errors);
 	} else {
-		json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", "q", "href", "#q", "text", e.msg));
+		web_add_error(r, errors, "q", NULL, e.msg);
 	}
 	if (n > 1 && strcmp(sort, "relevance"))
 		qsort(found, n, sizeof(*found), !strcmp(sort, "name") ? by_name : by_provider);
@@ -359,8 +347,8 @@ static json_t *prices_view(struct request *r, json_t *prices)
 		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s, s:s}", "amount",
 						     money(r, json_integer_value(json_object_get(p, "pence"))),
 						     "unit", web_humanise(r, json_string_value(json_object_get(p, "unit"))),
-						     "from", str_or(p, "valid_from", ""), "to", to ? to : "",
-						     "level", str_or(p, "level", "")));
+						     "from", web_str(p, "valid_from", ""), "to", to ? to : "",
+						     "level", web_str(p, "level", "")));
 	}
 	return out;
 }
@@ -384,10 +372,10 @@ static json_t *levels_view(struct request *r, json_t *levels)
 			rc = buf_addf(&b, "%s%g sessions", b.len ? ", " : "", json_number_value(sessions));
 		if (!rc && weeks)
 			rc = buf_addf(&b, "%s%g weeks", b.len ? " over " : "", json_number_value(weeks));
-		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "name", str_or(l, "name", ""),
-						     "kind", web_humanise(r, str_or(l, "kind", "")), "size",
+		json_array_append_new(out, json_pack("{s:s, s:s, s:s, s:s}", "name", web_str(l, "name", ""),
+						     "kind", web_humanise(r, web_str(l, "kind", "")), "size",
 						     !rc && b.len ? arena_strndup(&r->arena, b.data, b.len) : "",
-						     "text", str_or(l, "text", "")));
+						     "text", web_str(l, "text", "")));
 		buf_release(&b);
 	}
 	return out;
@@ -476,7 +464,7 @@ static json_t *form_from_service(struct request *r, json_t *s)
 	json_t *have = json_object_get(s, "regions");
 	size_t i;
 
-	json_object_set_new(form, "status", json_string(str_or(s, "status", "active")));
+	json_object_set_new(form, "status", json_string(web_str(s, "status", "active")));
 	for (size_t k = 0; field_regions[k]; k++) {
 		int on = 0;
 		json_t *x;
@@ -490,9 +478,9 @@ static json_t *form_from_service(struct request *r, json_t *s)
 		char pounds[32];
 
 		snprintf(pounds, sizeof(pounds), "%.2f", (double)json_integer_value(json_object_get(p, "pence")) / 100);
-		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", str_or(p, "unit", ""),
-						      "amount", pounds, "from", str_or(p, "valid_from", ""), "to",
-						      str_or(p, "valid_to", ""), "level", str_or(p, "level", "")));
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", web_str(p, "unit", ""),
+						      "amount", pounds, "from", web_str(p, "valid_from", ""), "to",
+						      web_str(p, "valid_to", ""), "level", web_str(p, "level", "")));
 	}
 	json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s, s:s}", "unit", "", "amount", "", "from", "",
 					      "to", "", "level", ""));
@@ -515,9 +503,9 @@ static void edit_page(struct app *a, struct request *r, int status, json_t *s, j
 
 		json_object_set_new(row, "n", json_integer((json_int_t)i));
 		json_object_set_new(row, "number", json_integer((json_int_t)i + 1));
-		json_array_append_new(units, option(r, "", "Choose", str_or(row, "unit", "")));
+		json_array_append_new(units, option(r, "", "Choose", web_str(row, "unit", "")));
 		for (size_t k = 0; price_units[k]; k++)
-			json_array_append_new(units, option(r, price_units[k], NULL, str_or(row, "unit", "")));
+			json_array_append_new(units, option(r, price_units[k], NULL, web_str(row, "unit", "")));
 		json_object_set_new(row, "units", units);
 	}
 	json_object_set_new(v, "form", form);
@@ -549,12 +537,6 @@ void web_service_edit_form(void *app, struct request *r)
 	json_decref(answer);
 }
 
-static void add_error(struct request *r, json_t *errors, const char *field, const char *text)
-{
-	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", field, "href",
-						arena_sprintf(&r->arena, "#%s", field), "text", text));
-}
-
 /* Price rows from the form: the shown rows for the page, the API's list. */
 static void read_prices(struct request *r, struct query *form, json_t *shown, json_t *prices,
 			json_t *errors)
@@ -578,7 +560,7 @@ static void read_prices(struct request *r, struct query *form, json_t *shown, js
 			continue; /* a blank row adds nothing; clearing the amount removes a price */
 		pounds = strtod(amount, &end);
 		if (*end || pounds < 0 || pounds > 1000000) {
-			add_error(r, errors, arena_sprintf(&r->arena, "price_amount_%d", i),
+			web_add_error(r, errors, arena_sprintf(&r->arena, "price_amount_%d", i), NULL,
 				  arena_sprintf(&r->arena, "Price %d must be an amount in pounds, like 125.00", i + 1));
 			continue;
 		}
@@ -627,7 +609,7 @@ void web_service_edit(void *app, struct request *r)
 			  "prices", rows, "note", note ? note : "");
 	boxes = rows = NULL;
 	if (!note || !*note)
-		add_error(r, errors, "note", "Enter why you are making this change");
+		web_add_error(r, errors, "note", NULL, "Enter why you are making this change");
 	body = json_pack("{s:s, s:s, s:o, s:o}", "status", status_v ? status_v : "", "note",
 			 note ? note : "", "availability",
 			 json_pack("{s:o}", "regions", json_array_size(regions) ? regions : json_null()),
@@ -653,7 +635,7 @@ void web_service_edit(void *app, struct request *r)
 				field = "region-0";
 			else if (!strcmp(f, "status"))
 				field = "status";
-			add_error(r, errors, field, web_error_message(answer, "The change was not saved"));
+			web_add_error(r, errors, field, NULL, web_error_message(answer, "The change was not saved"));
 		}
 	}
 	edit_page(a, r, 400, current, shown, errors);

@@ -32,12 +32,6 @@ void web_sign_in_form(void *app, struct request *r)
 	sign_in_page(app, r, 200, query_get(&r->query, "next"), NULL, NULL);
 }
 
-static json_t *error_item(const char *field, const char *text)
-{
-	return json_pack("{s:s, s:s, s:s}", "field", field, "href",
-			 !strcmp(field, "password") ? "#password" : "#username", "text", text);
-}
-
 void web_sign_in(void *app, struct request *r)
 {
 	struct app *a = app;
@@ -54,9 +48,9 @@ void web_sign_in(void *app, struct request *r)
 	pass = query_get(&form, "password");
 	next = query_get(&form, "next");
 	if (!user || !*user)
-		json_array_append_new(errors, error_item("username", "Enter your username"));
+		web_add_error(r, errors, "username", NULL, "Enter your username");
 	if (!pass || !*pass)
-		json_array_append_new(errors, error_item("password", "Enter your password"));
+		web_add_error(r, errors, "password", NULL, "Enter your password");
 	if (json_array_size(errors)) {
 		sign_in_page(a, r, 400, next, user, errors);
 		return;
@@ -69,10 +63,9 @@ void web_sign_in(void *app, struct request *r)
 				   a->session_hours * 3600);
 		http_redirect(r, web_safe_next(next));
 	} else {
-		json_array_append_new(errors,
-				      error_item("username", status == 429
-							 ? web_error_message(answer, "Too many attempts")
-							 : "Enter a correct username and password"));
+		web_add_error(r, errors, "username", NULL,
+			      status == 429 ? web_error_message(answer, "Too many attempts")
+					    : "Enter a correct username and password");
 		sign_in_page(a, r, status == 429 ? 429 : 401, next, user, errors);
 		errors = NULL;
 	}

@@ -29,13 +29,6 @@ static const char *str(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
-static const char *str_or(json_t *o, const char *k, const char *dflt)
-{
-	const char *v = str(o, k);
-
-	return v && *v ? v : dflt;
-}
-
 static const char *form_get(const struct query *form, const char *key)
 {
 	const char *v = query_get(form, key);
@@ -57,16 +50,6 @@ static const char *trimmed(struct request *r, const struct query *form, const ch
 		n--;
 	copy = arena_strndup(&r->arena, v, n);
 	return copy ? copy : "";
-}
-
-static void add_error_at(json_t *errors, const char *field, const char *href, const char *text)
-{
-	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", field, "href", href, "text", text));
-}
-
-static void add_error(struct request *r, json_t *errors, const char *field, const char *text)
-{
-	add_error_at(errors, field, arena_sprintf(&r->arena, "#%s", field), text);
 }
 
 /* The API's message with a capital letter, for the error summary. */
@@ -209,7 +192,7 @@ static const struct action *action_named(const char *name)
 /* A practitioner withdraws a sent referral; a draft, or the provider's, is cancelled. */
 static const char *verb_of(const struct action *act, struct request *r, json_t *doc)
 {
-	if (act->to == RS_CANCELLED && r->user.role == ROLE_PRACTITIONER && strcmp(str_or(doc, "status", ""), "draft"))
+	if (act->to == RS_CANCELLED && r->user.role == ROLE_PRACTITIONER && strcmp(web_str(doc, "status", ""), "draft"))
 		return "withdraw";
 	return act->name;
 }
@@ -349,18 +332,18 @@ static const char *date_from_form(struct request *r, const struct query *form, c
 	}
 	if (nmissing == 3) {
 		if (required)
-			add_error_at(errors, name, arena_sprintf(&r->arena, "#%s-day", name),
+			web_add_error(r, errors, name, arena_sprintf(&r->arena, "#%s-day", name),
 				     arena_sprintf(&r->arena, "Enter the %s", label));
 		return required ? NULL : "";
 	}
 	if (nmissing) {
-		add_error_at(errors, name, arena_sprintf(&r->arena, "#%s-%s", name, missing[0]),
+		web_add_error(r, errors, name, arena_sprintf(&r->arena, "#%s-%s", name, missing[0]),
 			     arena_sprintf(&r->arena, "The %s must include a %s%s%s", label, missing[0],
 					   nmissing > 1 ? " and " : "", nmissing > 1 ? missing[1] : ""));
 		return NULL;
 	}
 	if (!digits(v[2], 4, 4)) {
-		add_error_at(errors, name, arena_sprintf(&r->arena, "#%s-year", name),
+		web_add_error(r, errors, name, arena_sprintf(&r->arena, "#%s-year", name),
 			     "The year must include 4 numbers");
 		return NULL;
 	}
@@ -368,7 +351,7 @@ static const char *date_from_form(struct request *r, const struct query *form, c
 		       ? arena_sprintf(&r->arena, "%s-%02ld-%02ld", v[2], strtol(v[1], NULL, 10), strtol(v[0], NULL, 10))
 		       : "";
 	if (!referral_valid_date(date)) {
-		add_error_at(errors, name, arena_sprintf(&r->arena, "#%s-day", name),
+		web_add_error(r, errors, name, arena_sprintf(&r->arena, "#%s-day", name),
 			     arena_sprintf(&r->arena, "The %s must be a real date", label));
 		return NULL;
 	}
@@ -396,9 +379,9 @@ static json_t *level_choices(struct request *r, json_t *service, const char *cho
 	if (json_array_size(levels) < 2)
 		return out;
 	json_array_foreach(levels, i, l) {
-		const char *name = str_or(l, "name", "");
+		const char *name = web_str(l, "name", "");
 		json_t *hours = json_object_get(l, "hours");
-		const char *hint = web_humanise(r, str_or(l, "kind", ""));
+		const char *hint = web_humanise(r, web_str(l, "kind", ""));
 
 		if (json_is_number(hours))
 			hint = arena_sprintf(&r->arena, "%s%s%s%g hours", hint, *hint ? ", " : "",
@@ -446,7 +429,7 @@ static void who_page(struct app *a, struct request *r, int status, json_t *servi
 	json_object_set_new(v, "subtypes", subtypes);
 	json_object_set_new(v, "form", form);
 	json_object_set_new(v, "back", json_pack("{s:s, s:s}", "href",
-						 arena_sprintf(&r->arena, "/services/%s", str_or(service, "id", "")),
+						 arena_sprintf(&r->arena, "/services/%s", web_str(service, "id", "")),
 						 "text", "Back"));
 	if (errors)
 		json_object_set_new(v, "errors", errors);
@@ -465,9 +448,9 @@ static json_t *service_for_new(struct app *a, struct request *r, const char *id)
 					  "select Refer a person.");
 		return NULL;
 	}
-	if (!strcmp(str_or(s, "status", ""), "suspended")) {
+	if (!strcmp(web_str(s, "status", ""), "suspended")) {
 		web_page_error(a, r, 409, arena_sprintf(&r->arena, "%s is suspended: it cannot take referrals now.",
-							str_or(s, "name", "The service")));
+							web_str(s, "name", "The service")));
 		json_decref(s);
 		return NULL;
 	}
@@ -510,7 +493,7 @@ static const char *who_field(json_t *answer)
 static void add_api_error(struct request *r, json_t *errors, const char *field, json_t *answer,
 			  const char *fallback)
 {
-	add_error_at(errors, field, !strcmp(field, "dob") ? "#dob-day" : arena_sprintf(&r->arena, "#%s", field),
+	web_add_error(r, errors, field, !strcmp(field, "dob") ? "#dob-day" : NULL,
 		     api_message(r, answer, fallback));
 }
 
@@ -527,7 +510,7 @@ static int record_person(struct app *a, struct request *r, const char *crn, cons
 		const char *have = str(person, "date_of_birth");
 
 		if (have && strcmp(have, dob)) {
-			add_error_at(errors, "dob", "#dob-day",
+			web_add_error(r, errors, "dob", "#dob-day",
 				     arena_sprintf(&r->arena, "The date of birth does not match the record for %s "
 							      "(%s): check the CRN and the date of birth",
 						   crn, date_words(r, have)));
@@ -564,7 +547,7 @@ static const char *level_subtype(json_t *service, const char *level)
 	size_t i;
 
 	json_array_foreach(json_object_get(service, "levels"), i, l)
-		if (level && !strcmp(str_or(l, "name", ""), level))
+		if (level && !strcmp(web_str(l, "name", ""), level))
 			return str(l, "nsi_subtype");
 	return NULL;
 }
@@ -590,19 +573,19 @@ void web_referral_start(void *app, struct request *r)
 	subtype = form_get(&form, "subtype");
 	shown = json_pack("{s:s, s:s, s:s, s:s}", "crn", crn, "name", name, "level", level, "subtype", subtype);
 	if (!*crn)
-		add_error(r, errors, "crn", "Enter the case reference number (CRN)");
+		web_add_error(r, errors, "crn", NULL, "Enter the case reference number (CRN)");
 	if (!*name)
-		add_error(r, errors, "name", "Enter the person's full name");
+		web_add_error(r, errors, "name", NULL, "Enter the person's full name");
 	dob = date_from_form(r, &form, "dob", "date of birth", 1, shown, errors);
 	if (dob && strcmp(dob, today(r)) >= 0) {
-		add_error_at(errors, "dob", "#dob-day", "The date of birth must be in the past");
+		web_add_error(r, errors, "dob", "#dob-day", "The date of birth must be in the past");
 		dob = NULL;
 	}
 	if (json_array_size(json_object_get(service, "levels")) > 1 && !*level)
-		add_error(r, errors, "level", "Select the level of the service");
+		web_add_error(r, errors, "level", NULL, "Select the level of the service");
 	if (json_array_size(json_object_get(json_object_get(service, "nsi"), "subtypes")) > 1 && !*subtype &&
 	    !level_subtype(service, level))
-		add_error(r, errors, "subtype", "Select the NSI sub-type");
+		web_add_error(r, errors, "subtype", NULL, "Select the NSI sub-type");
 	if (json_array_size(errors) || record_person(a, r, crn, name, dob, errors))
 		goto again;
 	body = json_pack("{s:O, s:{s:s, s:s}}", "service", json_object_get(service, "id"), "person", "crn", crn,
@@ -663,8 +646,8 @@ static int details_done(json_t *doc)
 {
 	json_t *notes = json_object_get(doc, "notes");
 
-	return json_is_object(notes) && *str_or(notes, "risk", "") && *str_or(notes, "support", "") &&
-	       *str_or(notes, "priority", "");
+	return json_is_object(notes) && *web_str(notes, "risk", "") && *web_str(notes, "support", "") &&
+	       *web_str(notes, "priority", "");
 }
 
 /* What every page about one referral shows: reference, service, person. */
@@ -674,9 +657,9 @@ static void add_referral_basics(struct request *r, json_t *v, json_t *doc)
 
 	json_object_set_new(v, "referral", json_pack("{s:O, s:O, s:s, s:s, s:s, s:s, s:s, s:o, s:O}",
 		"id", json_object_get(doc, "id"), "reference", json_object_get(doc, "reference"),
-		"href", referral_href(r, doc), "service_name", str_or(doc, "service_name", ""),
-		"provider", str_or(json_object_get(doc, "provider"), "name", ""),
-		"person_name", str_or(person, "name", ""), "crn", str_or(person, "crn", ""),
+		"href", referral_href(r, doc), "service_name", web_str(doc, "service_name", ""),
+		"provider", web_str(json_object_get(doc, "provider"), "name", ""),
+		"person_name", web_str(person, "name", ""), "crn", web_str(person, "crn", ""),
 		"status", status_tag(r, str(doc, "status")), "version", json_object_get(doc, "version")));
 }
 
@@ -698,7 +681,7 @@ static json_t *draft_or_away(struct app *a, struct request *r)
 {
 	json_t *doc = referral_or_error(a, r);
 
-	if (doc && strcmp(str_or(doc, "status", ""), "draft")) {
+	if (doc && strcmp(web_str(doc, "status", ""), "draft")) {
 		http_redirect(r, referral_href(r, doc));
 		json_decref(doc);
 		return NULL;
@@ -742,7 +725,7 @@ void web_referral_details_form(void *app, struct request *r)
 	form = json_object();
 	notes = json_object_get(doc, "notes");
 	for (int i = 0; note_keys[i]; i++)
-		json_object_set_new(form, note_keys[i], json_string(str_or(notes, note_keys[i], "")));
+		json_object_set_new(form, note_keys[i], json_string(web_str(notes, note_keys[i], "")));
 	date_to_form(form, "end", str(doc, "expected_end_date"));
 	details_page(a, r, 200, doc, form, NULL);
 	json_decref(doc);
@@ -770,15 +753,15 @@ void web_referral_details(void *app, struct request *r)
 		else
 			json_object_del(notes, note_keys[i]);
 	}
-	if (!*str_or(shown, "risk", ""))
-		add_error(r, errors, "risk", "Enter the risks the provider needs to know about, or say there are none");
-	if (!*str_or(shown, "support", ""))
-		add_error(r, errors, "support", "Enter the support the person needs");
+	if (!*web_str(shown, "risk", ""))
+		web_add_error(r, errors, "risk", NULL, "Enter the risks the provider needs to know about, or say there are none");
+	if (!*web_str(shown, "support", ""))
+		web_add_error(r, errors, "support", NULL, "Enter the support the person needs");
 	if (!priority_known(str(shown, "priority")))
-		add_error(r, errors, "priority", "Select the priority");
+		web_add_error(r, errors, "priority", NULL, "Select the priority");
 	end = date_from_form(r, &form, "end", "expected end date", 0, shown, errors);
 	if (end && *end && strcmp(end, today(r)) < 0) {
-		add_error_at(errors, "end", "#end-day", "The expected end date must be today or in the future");
+		web_add_error(r, errors, "end", "#end-day", "The expected end date must be today or in the future");
 		end = NULL;
 	}
 	if (json_array_size(errors)) {
@@ -803,7 +786,7 @@ void web_referral_details(void *app, struct request *r)
 
 		if (!strcmp(f, "expected_end_date"))
 			field = "end";
-		add_error_at(errors, field, !strcmp(field, "end") ? "#end-day" : "#risk",
+		web_add_error(r, errors, field, !strcmp(field, "end") ? "#end-day" : "#risk",
 			     status == 409 ? "Someone else has changed this referral since you opened this page. "
 					     "Your answers are below: save them again to keep them."
 				           : api_message(r, answer, "The details were not saved"));
@@ -863,7 +846,7 @@ static json_t *eligibility_now(struct app *a, struct request *r, json_t *doc, js
 	json_decref(body);
 	result = json_array_get(json_object_get(answer, "results"), 0);
 	json_array_foreach(json_object_get(result, "criteria"), i, c) {
-		const char *kind = str_or(c, "kind", ""), *outcome = str_or(c, "outcome", "");
+		const char *kind = web_str(c, "kind", ""), *outcome = web_str(c, "outcome", "");
 
 		if ((!strcmp(kind, "eligibility") && !strcmp(outcome, "not_met")) ||
 		    (!strcmp(kind, "not_suitable") && !strcmp(outcome, "met")))
@@ -873,7 +856,7 @@ static json_t *eligibility_now(struct app *a, struct request *r, json_t *doc, js
 			json_array_append_new(unknown, json_pack("{s:O, s:b}", "text", json_object_get(c, "text"),
 								 "not_suitable", !strcmp(kind, "not_suitable")));
 	}
-	out = json_pack("{s:s, s:o, s:o}", "status", str_or(result, "status", "unknown"), "failed", failed,
+	out = json_pack("{s:s, s:o, s:o}", "status", web_str(result, "status", "unknown"), "failed", failed,
 			"to_confirm", unknown);
 	json_decref(answer);
 	return out;
@@ -892,8 +875,8 @@ static void check_page(struct app *a, struct request *r, int status, json_t *doc
 	row(who, "Case reference number (CRN)", str(json_object_get(doc, "person"), "crn"));
 	row(who, "Name", str(json_object_get(doc, "person"), "name"));
 	row(who, "Date of birth", date_words(r, str(person, "date_of_birth")));
-	row(who, "Service", arena_sprintf(&r->arena, "%s (%s)", str_or(doc, "service_name", ""),
-					  str_or(json_object_get(doc, "provider"), "name", "")));
+	row(who, "Service", arena_sprintf(&r->arena, "%s (%s)", web_str(doc, "service_name", ""),
+					  web_str(json_object_get(doc, "provider"), "name", "")));
 	if (json_is_object(nsi)) {
 		row(who, "NSI category", str(nsi, "category"));
 		row(who, "NSI sub-type", str(nsi, "subtype"));
@@ -954,7 +937,7 @@ void web_referral_send(void *app, struct request *r)
 		goto out;
 	override = trimmed(r, &form, "override_reason");
 	if (!details_done(doc)) {
-		add_error_at(errors, "details", arena_sprintf(&r->arena, "%s/details", referral_href(r, doc)),
+		web_add_error(r, errors, "details", arena_sprintf(&r->arena, "%s/details", referral_href(r, doc)),
 			     "Add the referral details before you send it");
 		check_page(a, r, 400, doc, override, 0, errors);
 		errors = NULL;
@@ -971,19 +954,19 @@ void web_referral_send(void *app, struct request *r)
 	}
 	if (!strcmp(api_code(answer), "ineligible")) {
 		need_override = 1;
-		add_error(r, errors, "override_reason", "The person does not meet this service's criteria: give a "
+		web_add_error(r, errors, "override_reason", NULL, "The person does not meet this service's criteria: give a "
 							"reason to send the referral anyway");
 	} else if (!strcmp(api_code(answer), "prerequisite")) {
 		need_override = 1;
-		add_error(r, errors, "override_reason",
+		web_add_error(r, errors, "override_reason", NULL,
 			  arena_sprintf(&r->arena, "%s. Refer to that first, or give a reason to send this one anyway",
 					api_message(r, answer, "Another referral is needed first")));
 	} else if (!strcmp(web_error_field(answer), "version")) {
-		add_error_at(errors, "version", arena_sprintf(&r->arena, "%s/check", referral_href(r, doc)),
+		web_add_error(r, errors, "version", arena_sprintf(&r->arena, "%s/check", referral_href(r, doc)),
 			     "Someone else has changed this referral since you opened this page: check your "
 			     "answers again before you send it");
 	} else {
-		add_error_at(errors, "send", "#send", api_message(r, answer, "The referral was not sent"));
+		web_add_error(r, errors, "send", "#send", api_message(r, answer, "The referral was not sent"));
 	}
 	if (status == 409 && !need_override) {
 		json_decref(doc);
@@ -1006,14 +989,14 @@ void web_referral_sent(void *app, struct request *r)
 
 	if (!doc)
 		return;
-	if (!strcmp(str_or(doc, "status", ""), "draft")) {
+	if (!strcmp(web_str(doc, "status", ""), "draft")) {
 		http_redirect(r, referral_href(r, doc));
 		json_decref(doc);
 		return;
 	}
 	v = web_view(a, r, "Referral sent", "referrals");
 	add_referral_basics(r, v, doc);
-	json_object_set_new(v, "hub", json_string(str_or(json_object_get(doc, "transfer"), "team", "the provider")));
+	json_object_set_new(v, "hub", json_string(web_str(json_object_get(doc, "transfer"), "team", "the provider")));
 	json_decref(doc);
 	web_render(a, r, 200, "referral-sent", v);
 }
@@ -1022,21 +1005,15 @@ void web_referral_sent(void *app, struct request *r)
  * Lists: the team's referrals, the provider's inbox
  * ====================================================================== */
 
-static json_t *option(const char *value, const char *text, const char *selected)
-{
-	return json_pack("{s:s, s:s, s:b}", "value", value, "text", text, "selected",
-			 selected && !strcmp(selected, value));
-}
-
 static json_t *status_options(struct request *r, const char *selected)
 {
 	json_t *out = json_array();
 
-	json_array_append_new(out, option("", "Any status", selected ? selected : ""));
+	json_array_append_new(out, web_option("", "Any status", selected ? selected : ""));
 	for (int s = 0; s < RS_COUNT; s++) {
 		if (s == RS_DRAFT && r->user.role == ROLE_PROVIDER)
 			continue; /* drafts are the practitioner's own */
-		json_array_append_new(out, option(lifecycle_name((enum rstatus)s),
+		json_array_append_new(out, web_option(lifecycle_name((enum rstatus)s),
 						  web_humanise(r, lifecycle_name((enum rstatus)s)), selected));
 	}
 	return out;
@@ -1049,13 +1026,13 @@ static json_t *service_options(struct app *a, struct request *r, const char *sel
 	struct cathandle *h = app_catalogue(a, &e);
 	json_t *out = json_array();
 
-	json_array_append_new(out, option("", "Any service", selected ? selected : ""));
+	json_array_append_new(out, web_option("", "Any service", selected ? selected : ""));
 	for (size_t i = 0; h && i < h->cat.nservices; i++) {
 		const struct service *s = &h->cat.services[i];
 
 		if (r->user.role == ROLE_PROVIDER && strcmp(s->provider->id, r->user.provider))
 			continue;
-		json_array_append_new(out, option(s->id, r->user.role == ROLE_PROVIDER ? s->name
+		json_array_append_new(out, web_option(s->id, r->user.role == ROLE_PROVIDER ? s->name
 						  : arena_sprintf(&r->arena, "%s (%s)", s->name, s->provider->name),
 						  selected));
 	}
@@ -1065,7 +1042,7 @@ static json_t *service_options(struct app *a, struct request *r, const char *sel
 
 static json_t *list_row(struct request *r, json_t *x, time_t now)
 {
-	const char *status = str_or(x, "status", "");
+	const char *status = web_str(x, "status", "");
 	const char *sent = str(x, "referral_date");
 	int waiting = !strcmp(status, "referred") || !strcmp(status, "accepted") || !strcmp(status, "in_progress");
 	long days = waiting ? days_since(sent, now) : -1;
@@ -1073,9 +1050,9 @@ static json_t *list_row(struct request *r, json_t *x, time_t now)
 
 	return json_pack("{s:s, s:O, s:s, s:s, s:s, s:s, s:o, s:s, s:I, s:s, s:s}",
 		"href", referral_href(r, x), "reference", json_object_get(x, "reference"),
-		"person", str_or(json_object_get(x, "person"), "name", ""),
-		"crn", str_or(json_object_get(x, "person"), "crn", ""),
-		"service", str_or(x, "service_name", ""), "provider", str_or(json_object_get(x, "provider"), "name", ""),
+		"person", web_str(json_object_get(x, "person"), "name", ""),
+		"crn", web_str(json_object_get(x, "person"), "crn", ""),
+		"service", web_str(x, "service_name", ""), "provider", web_str(json_object_get(x, "provider"), "name", ""),
 		"status", status_tag(r, status),
 		"waiting", days < 0 ? (!strcmp(status, "draft") ? "Not sent" : "") :
 			   days == 1 ? "1 day" : arena_sprintf(&r->arena, "%ld days", days),
@@ -1120,7 +1097,7 @@ void web_referrals(void *app, struct request *r)
 	} else {
 		const char *f = web_error_field(answer);
 
-		add_error(r, errors, !strcmp(f, "service") ? "service" : "status",
+		web_add_error(r, errors, !strcmp(f, "service") ? "service" : "status", NULL,
 			  api_message(r, answer, "The referrals could not be listed"));
 	}
 	pages = (total + LIST_PAGE_SIZE - 1) / LIST_PAGE_SIZE;
@@ -1171,7 +1148,7 @@ static const char *level_words(struct request *r, json_t *level)
 	if (!json_is_object(level))
 		return NULL;
 	if (json_is_number(hours))
-		return arena_sprintf(&r->arena, "%s (%s%g hours)", str_or(level, "name", ""),
+		return arena_sprintf(&r->arena, "%s (%s%g hours)", web_str(level, "name", ""),
 				     json_is_true(json_object_get(level, "up_to")) ? "up to " : "", json_number_value(hours));
 	return str(level, "name");
 }
@@ -1200,20 +1177,20 @@ static json_t *record_rows(struct request *r, json_t *doc)
 		row(rows, "Level", level_words(r, json_object_get(doc, "level")));
 	o = row(rows, "Person", str(person, "name"));
 	json_array_append_new(json_object_get(o, "lines"),
-			      json_string(arena_sprintf(&r->arena, "CRN %s", str_or(person, "crn", ""))));
+			      json_string(arena_sprintf(&r->arena, "CRN %s", web_str(person, "crn", ""))));
 	row(rows, "Referral date", str(doc, "referral_date") ? date_words(r, str(doc, "referral_date")) : "Not sent yet");
 	row(rows, "Expected end date", date_words(r, str(doc, "expected_end_date")));
 	row(rows, "Actual end date", str(doc, "actual_end_date") ? date_words(r, str(doc, "actual_end_date")) : "Not ended");
 	o = row(rows, "Referring team", str(referring, "team"));
 	json_array_append_new(json_object_get(o, "lines"), json_string(arena_sprintf(&r->arena, "Officer: %s",
-										   str_or(referring, "officer", ""))));
+										   web_str(referring, "officer", ""))));
 	row(rows, "Team", str(transfer, "team"));
 	row(rows, "Officer", str(transfer, "officer"));
-	o = row(rows, "Allocation", str_or(doc, "allocated_to", "Not allocated"));
+	o = row(rows, "Allocation", web_str(doc, "allocated_to", "Not allocated"));
 	c = json_array_get(json_object_get(doc, "allocations"), json_array_size(json_object_get(doc, "allocations")) - 1);
 	if (c)
 		json_array_append_new(json_object_get(o, "lines"), json_string(arena_sprintf(&r->arena,
-			"By %s on %s", str_or(c, "by", ""), date_words(r, str(c, "at")))));
+			"By %s on %s", web_str(c, "by", ""), date_words(r, str(c, "at")))));
 	o = row(rows, "Transfer request", str(transfer, "reason"));
 	if (str(transfer, "receiving_provider"))
 		json_array_append_new(json_object_get(o, "lines"), json_string(arena_sprintf(&r->arena,
@@ -1221,8 +1198,8 @@ static json_t *record_rows(struct request *r, json_t *doc)
 	lines = json_array();
 	json_array_foreach(json_object_get(doc, "charges"), i, c)
 		json_array_append_new(lines, json_string(arena_sprintf(&r->arena, "%s: %s (%s, %s)",
-			money(r, json_integer_value(json_object_get(c, "pence"))), str_or(c, "text", ""),
-			str_or(c, "trigger", web_humanise(r, str_or(c, "kind", ""))), date_words(r, str(c, "at"))))); 
+			money(r, json_integer_value(json_object_get(c, "pence"))), web_str(c, "text", ""),
+			web_str(c, "trigger", web_humanise(r, web_str(c, "kind", ""))), date_words(r, str(c, "at"))))); 
 	if (!json_array_size(lines))
 		json_array_append_new(lines, json_string("None"));
 	json_array_append_new(rows, json_pack("{s:s, s:o}", "key", "Charges", "lines", lines));
@@ -1231,7 +1208,7 @@ static json_t *record_rows(struct request *r, json_t *doc)
 		json_t *cx = json_object_get(doc, "cancellation");
 
 		json_array_append_new(json_object_get(o, "lines"), json_string(arena_sprintf(&r->arena, "Reason: %s",
-			str_or(cx, "text", ""))));
+			web_str(cx, "text", ""))));
 		if (str(cx, "details"))
 			json_array_append_new(json_object_get(o, "lines"), json_string(str(cx, "details")));
 	}
@@ -1246,7 +1223,7 @@ static json_t *record_rows(struct request *r, json_t *doc)
 		const char *said = web_humanise(r, str(elig, "status"));
 
 		for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
-			if (!strcmp(str_or(elig, "status", ""), words[k][0]))
+			if (!strcmp(web_str(elig, "status", ""), words[k][0]))
 				said = words[k][1];
 		o = row(rows, "Eligibility when sent", said);
 		if (str(elig, "override_reason"))
@@ -1277,7 +1254,7 @@ static json_t *notes_rows(json_t *doc)
 static int newest_first(const void *x, const void *y)
 {
 	json_t *a = *(json_t *const *)x, *b = *(json_t *const *)y;
-	int c = strcmp(str_or(b, "at", ""), str_or(a, "at", ""));
+	int c = strcmp(web_str(b, "at", ""), web_str(a, "at", ""));
 
 	if (c)
 		return c;
@@ -1300,20 +1277,20 @@ static json_t *timeline(struct request *r, json_t *doc)
 		const char *reason = str(x, "reason");
 
 		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:O?}", "title", w ? w->event : "Changed", "by",
-						     str_or(x, "by", ""), "at", str_or(x, "at", ""), "text",
+						     web_str(x, "by", ""), "at", web_str(x, "at", ""), "text",
 						     reason && strcmp(reason, "created") ? reason : "", "seq",
 						     json_object_get(x, "seq")));
 	}
 	json_array_foreach(json_object_get(doc, "allocations"), i, x)
 		json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:O?}", "title",
-						     arena_sprintf(&r->arena, "Allocated to %s", str_or(x, "to", "")),
-						     "by", str_or(x, "by", ""), "at", str_or(x, "at", ""), "text", "",
+						     arena_sprintf(&r->arena, "Allocated to %s", web_str(x, "to", "")),
+						     "by", web_str(x, "by", ""), "at", web_str(x, "at", ""), "text", "",
 						     "seq", json_object_get(x, "seq")));
 	json_array_foreach(json_object_get(doc, "amendments"), i, x)
 		if (str(x, "why")) /* a draft's edits are not amendments of a sent referral */
 			json_array_append_new(all, json_pack("{s:s, s:s, s:s, s:s, s:O?}", "title",
-				arena_sprintf(&r->arena, "Amended: %s", web_humanise(r, str_or(x, "field", ""))),
-				"by", str_or(x, "by", ""), "at", str_or(x, "at", ""), "text", str(x, "why"),
+				arena_sprintf(&r->arena, "Amended: %s", web_humanise(r, web_str(x, "field", ""))),
+				"by", web_str(x, "by", ""), "at", web_str(x, "at", ""), "text", str(x, "why"),
 				"seq", json_object_get(x, "seq")));
 	n = json_array_size(all);
 	items = malloc((n + 1) * sizeof(*items));
@@ -1339,10 +1316,10 @@ static json_t *case_notes(struct request *r, json_t *doc)
 	size_t i;
 
 	json_array_foreach(json_object_get(doc, "case_notes"), i, x)
-		json_array_insert_new(out, 0, json_pack("{s:s, s:s, s:s, s:s, s:s}", "text", str_or(x, "text", ""),
-							"by", str_or(x, "by", ""), "side",
-							!strcmp(str_or(x, "side", ""), "provider") ? "Provider" : "Probation",
-							"when", time_words(r, str(x, "at")), "at", str_or(x, "at", "")));
+		json_array_insert_new(out, 0, json_pack("{s:s, s:s, s:s, s:s, s:s}", "text", web_str(x, "text", ""),
+							"by", web_str(x, "by", ""), "side",
+							!strcmp(web_str(x, "side", ""), "provider") ? "Provider" : "Probation",
+							"when", time_words(r, str(x, "at")), "at", web_str(x, "at", "")));
 	return out;
 }
 
@@ -1371,8 +1348,8 @@ static void record_page(struct app *a, struct request *r, int status, json_t *do
 			json_t *errors)
 {
 	const char *done = query_get(&r->query, "done");
-	json_t *v = web_view(a, r, arena_sprintf(&r->arena, "Referral %s", str_or(doc, "reference", "")), "referrals");
-	int final = lifecycle_is_final((enum rstatus)lifecycle_parse(str_or(doc, "status", "")));
+	json_t *v = web_view(a, r, arena_sprintf(&r->arena, "Referral %s", web_str(doc, "reference", "")), "referrals");
+	int final = lifecycle_is_final((enum rstatus)lifecycle_parse(web_str(doc, "status", "")));
 
 	add_referral_basics(r, v, doc);
 	if (done && done_text(done)) {
@@ -1393,7 +1370,7 @@ static void record_page(struct app *a, struct request *r, int status, json_t *do
 							r->user.role == ROLE_PROVIDER));
 	json_object_set_new(v, "may_allocate", json_boolean(r->user.role == ROLE_PROVIDER && !final));
 	json_object_set_new(v, "form", form ? form : json_pack("{s:s, s:s}", "text", "", "staff",
-								 str_or(doc, "allocated_to", "")));
+								 web_str(doc, "allocated_to", "")));
 	json_object_set_new(v, "back", json_pack("{s:s, s:s}", "href", "/referrals", "text", "Back to referrals"));
 	if (errors)
 		json_object_set_new(v, "errors", errors);
@@ -1407,7 +1384,7 @@ void web_referral(void *app, struct request *r)
 
 	if (!doc)
 		return;
-	if (!strcmp(str_or(doc, "status", ""), "draft") && r->user.role == ROLE_PRACTITIONER)
+	if (!strcmp(web_str(doc, "status", ""), "draft") && r->user.role == ROLE_PRACTITIONER)
 		task_list_page(a, r, doc);
 	else
 		record_page(a, r, 200, doc, NULL, NULL);
@@ -1427,7 +1404,7 @@ static void record_post(struct app *a, struct request *r, web_handler fn, const 
 		goto out;
 	value = trimmed(r, &form, field);
 	if (!*value) {
-		add_error(r, errors, field, empty_message);
+		web_add_error(r, errors, field, NULL, empty_message);
 		status = 400;
 	} else {
 		body = json_pack("{s:s}", api_key, value);
@@ -1436,9 +1413,9 @@ static void record_post(struct app *a, struct request *r, web_handler fn, const 
 			http_redirect(r, arena_sprintf(&r->arena, "%s?done=%s", referral_href(r, doc), done));
 			goto out;
 		}
-		add_error(r, errors, field, api_message(r, answer, "That was not saved"));
+		web_add_error(r, errors, field, NULL, api_message(r, answer, "That was not saved"));
 	}
-	shown = json_pack("{s:s, s:s}", "text", "", "staff", str_or(doc, "allocated_to", ""));
+	shown = json_pack("{s:s, s:s}", "text", "", "staff", web_str(doc, "allocated_to", ""));
 	json_object_set_new(shown, field, json_string(value));
 	record_page(a, r, status / 100 == 4 ? status : 400, doc, shown, errors);
 	errors = NULL;
@@ -1477,7 +1454,7 @@ static json_t *cancel_reason_groups(struct request *r, const char *selected)
 			json_array_append_new(groups, group);
 			last = c->group;
 		}
-		json_array_append_new(json_object_get(group, "options"), option(c->code, c->text, selected));
+		json_array_append_new(json_object_get(group, "options"), web_option(c->code, c->text, selected));
 	}
 	return groups;
 }
@@ -1528,7 +1505,7 @@ static json_t *action_target(struct app *a, struct request *r, const struct acti
 	if (may_move(r, doc, *act, t, &e)) {
 		web_page_error(a, r, e.rc == RC_FORBIDDEN ? 403 : 409,
 			       arena_sprintf(&r->arena, "You cannot %s referral %s: it is %s.", verb_of(*act, r, doc),
-					     str_or(doc, "reference", ""), status_lower(r, str_or(doc, "status", ""))));
+					     web_str(doc, "reference", ""), status_lower(r, web_str(doc, "status", ""))));
 		json_decref(doc);
 		return NULL;
 	}
@@ -1566,14 +1543,14 @@ void web_referral_action(void *app, struct request *r)
 	outcome = form_get(&form, "outcome");
 	shown = json_pack("{s:s, s:s, s:s}", "reason", reason, "reason_code", code, "outcome", outcome);
 	if (act->to == RS_CANCELLED && !*code)
-		add_error(r, errors, "reason_code", arena_sprintf(&r->arena, "Select why you are %s this referral",
+		web_add_error(r, errors, "reason_code", NULL, arena_sprintf(&r->arena, "Select why you are %s this referral",
 								  !strcmp(verb_of(act, r, doc), "withdraw")
 									  ? "withdrawing" : "cancelling"));
 	else if (t->needs_reason && act->to != RS_CANCELLED && !*reason)
-		add_error(r, errors, "reason", arena_sprintf(&r->arena, "Enter why you are %sing this referral",
+		web_add_error(r, errors, "reason", NULL, arena_sprintf(&r->arena, "Enter why you are %sing this referral",
 							     act->name));
 	if (act->to == RS_COMPLETED && !*outcome)
-		add_error(r, errors, "outcome", "Select the outcome");
+		web_add_error(r, errors, "outcome", NULL, "Select the outcome");
 	if (json_array_size(errors)) {
 		status = 400;
 		goto again;
@@ -1596,9 +1573,9 @@ void web_referral_action(void *app, struct request *r)
 		const char *f = web_error_field(answer);
 
 		if (!strcmp(f, "reason") || !strcmp(f, "reason_code") || !strcmp(f, "outcome"))
-			add_error(r, errors, f, api_message(r, answer, "The change was not made"));
+			web_add_error(r, errors, f, NULL, api_message(r, answer, "The change was not made"));
 		else
-			add_error_at(errors, "version", referral_href(r, doc),
+			web_add_error(r, errors, "version", referral_href(r, doc),
 				     api_message(r, answer, "The change was not made"));
 	}
 	if (status == 409) {

@@ -316,6 +316,28 @@ const char *web_error_field(json_t *answer)
 	return f ? f : "";
 }
 
+/* --- small shared pieces --- */
+
+const char *web_str(json_t *o, const char *key, const char *dflt)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+
+	return v && *v ? v : dflt;
+}
+
+void web_add_error(struct request *r, json_t *errors, const char *field, const char *href,
+		   const char *text)
+{
+	json_array_append_new(errors, json_pack("{s:s, s:s, s:s}", "field", field, "href",
+						href ? href : arena_sprintf(&r->arena, "#%s", field), "text", text));
+}
+
+json_t *web_option(const char *value, const char *text, const char *selected)
+{
+	return json_pack("{s:s, s:s, s:b}", "value", value, "text", text, "selected",
+			 selected && !strcmp(selected, value));
+}
+
 /* --- words and links --- */
 
 const char *web_humanise(struct request *r, const char *value)

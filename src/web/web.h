@@ -61,6 +61,16 @@ const char *web_humanise(struct request *r, const char *value);
 const char *web_query_with(struct request *r, const struct query *q, const char *key,
 			   const char *value);
 
+/* A string member of o, or dflt when it is missing or empty. */
+const char *web_str(json_t *o, const char *key, const char *dflt);
+
+/* Add {field, href, text} to a page's errors (href NULL: "#field"). */
+void web_add_error(struct request *r, json_t *errors, const char *field, const char *href,
+		   const char *text);
+
+/* A choice of a select: {value, text, selected}. */
+json_t *web_option(const char *value, const char *text, const char *selected);
+
 /* A relative path safe to send the browser back to after sign-in, or "/". */
 const char *web_safe_next(const char *next);
 
